@@ -1,0 +1,22 @@
+"""lookright: decoder-only LLMs as first-class sequence labelers.
+
+Fine-tune any Hugging Face decoder as a token classifier with the causal mask removed in chosen
+groups of blocks (Dukic & Snajder, ACL Findings 2024), evaluate it with strict and lenient span
+metrics, and tag raw text with character-offset spans.
+"""
+
+from .errors import DataError, LookrightError, ModelError, UnmaskingError
+from .unmasking import UnmaskConfig, probe_attention, unmask, verify_unmasking
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DataError",
+    "LookrightError",
+    "ModelError",
+    "UnmaskConfig",
+    "UnmaskingError",
+    "probe_attention",
+    "unmask",
+    "verify_unmasking",
+]

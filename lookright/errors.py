@@ -1,0 +1,35 @@
+"""Errors that tell the user what went wrong and where.
+
+Every error raised on bad input names the file, the line and the problem, so a user with a
+300 MB CoNLL file can jump straight to the offending line instead of bisecting it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class LookrightError(Exception):
+    """Base class of every error lookright raises on purpose."""
+
+
+class DataError(LookrightError):
+    """Malformed or inconsistent input data, located by file and line."""
+
+    def __init__(self, problem: str, path: str | Path | None = None, line: int | None = None) -> None:
+        self.problem = problem
+        self.path = str(path) if path is not None else None
+        self.line = line
+        where = ""
+        if self.path is not None:
+            where = self.path + (f":{line}" if line is not None else "")
+            where += ": "
+        super().__init__(f"{where}{problem}")
+
+
+class UnmaskingError(LookrightError):
+    """The requested attention pattern is not what the model really computes."""
+
+
+class ModelError(LookrightError):
+    """A model or a saved lookright directory cannot be used as asked."""

@@ -1,0 +1,34 @@
+"""The unit every reader produces and every later stage consumes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class Sentence:
+    """Words of one sentence, their tags (None when unlabeled) and where they came from.
+
+    `line` is the 1-based line of the first word in `source`, so later stages (unknown label at
+    evaluation time, alignment failures) can point the user at the exact place. `text` and
+    `offsets` are set when the words were cut from raw text: `offsets[i]` is the (start, end)
+    character span of `tokens[i]` in `text`.
+    """
+
+    tokens: list[str]
+    tags: list[str] | None = None
+    source: str | None = None
+    line: int | None = None
+    doc_id: int | None = None
+    text: str | None = None
+    offsets: list[tuple[int, int]] | None = None
+
+    def __len__(self) -> int:
+        return len(self.tokens)
+
+    @property
+    def where(self) -> str:
+        """`file:line` for error messages."""
+        if self.source is None:
+            return "<input>"
+        return f"{self.source}:{self.line}" if self.line is not None else self.source

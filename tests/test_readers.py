@@ -1,0 +1,248 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from lookright.data.readers import iter_conll, read_conll, read_conllu, read_data, read_jsonl
+from lookright.errors import DataError
+
+
+@pytest.fixture(scope="module")
+def data(conll2003: Path) -> Path:
+    return conll2003.parent
+
+
+def write(tmp_path: Path, name: str, content: str | bytes) -> Path:
+    path = tmp_path / name
+    if isinstance(content, str):
+        path.write_text(content, encoding="utf-8")
+    else:
+        path.write_bytes(content)
+    return path
+
+
+def fails_at(path: Path, line: int | None, match: str, read=read_data, **kwargs) -> DataError:
+    with pytest.raises(DataError, match=match) as caught:
+        read(path, **kwargs)
+    assert caught.value.path == str(path) and caught.value.line == line
+    assert path.name in str(caught.value)
+    if line is not None:
+        assert f"{path.name}:{line}:" in str(caught.value)
+    return caught.value
+
+
+# --- real CoNLL data ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "split, sentences, tokens", [("train", 14041, 203621), ("validation", 3250, 51362), ("test", 3453, 46435)]
+)
+def test_conll2003_counts(data: Path, split: str, sentences: int, tokens: int) -> None:
+    read = read_conll(data / "conll2003" / f"{split}.txt")
+    assert len(read) == sentences
+    assert sum(len(s) for s in read) == tokens
+    assert all(s.tags is not None and len(s.tags) == len(s.tokens) for s in read)
+
+
+def test_conll2003_label_columns(data: Path) -> None:
+    path = data / "conll2003" / "validation.txt"
+    tags = {column: {t for s in read_conll(path, label_column=column) for t in s.tags} for column in (1, 2, 3)}
+    assert {"NNP", "VBZ", "."} <= tags[1] and "B-PER" not in tags[1]
+    assert {"B-NP", "I-NP", "B-VP", "O"} <= tags[2]
+    assert tags[3] == {"O", "B-PER", "I-PER", "B-LOC", "I-LOC", "B-ORG", "I-ORG", "B-MISC", "I-MISC"}
+    assert read_conll(path, label_column=-1)[0].tags == read_conll(path, label_column=3)[0].tags
+
+
+def test_conll2003_sentence_metadata(data: Path) -> None:
+    path = data / "conll2003" / "train.txt"
+    first_lines = path.read_text(encoding="utf-8").splitlines()[:3]
+    first, second = read_conll(path, scheme="IOB2")[:2]
+    assert first.tokens[0] == first_lines[0].split()[0] and first.tags[0] == first_lines[0].split()[3]
+    assert (first.source, first.line, first.doc_id) == (str(path), 1, 0)
+    assert second.line == len(first) + 2
+
+
+def test_conll2000(data: Path) -> None:
+    train = read_data(data / "conll2000" / "train.txt")
+    assert len(train) == 8936
+    assert {"B-NP", "I-NP", "B-PP"} <= {t for s in train for t in s.tags}
+    assert len(read_data(data / "conll2000" / "test.txt")) == 2012
+
+
+def test_conll_streams_sentence_by_sentence(data: Path) -> None:
+    stream = iter_conll(data / "conll2003" / "train.txt")
+    assert next(stream).line == 1 and next(stream).line > 1
+
+
+# --- CoNLL edge cases --------------------------------------------------------------------------
+
+
+def test_docstart_starts_documents_not_sentences(tmp_path: Path) -> None:
+    docstart = "-DOCSTART- -X- O\n"
+    path = write(tmp_path, "d.txt", f"{docstart}\nA x B-PER\n\nB x O\n{docstart}C x O\n\n\n{docstart}\nD x O\n")
+    sentences = read_conll(path)
+    assert [s.tokens for s in sentences] == [["A"], ["B"], ["C"], ["D"]]
+    assert [s.doc_id for s in sentences] == [0, 0, 1, 2]
+    assert [s.line for s in sentences] == [3, 5, 7, 12]
+
+
+def test_conll_tabs_spaces_and_unlabeled(tmp_path: Path) -> None:
+    path = write(tmp_path, "t.tsv", "New York\tNNP\tB-LOC \r\nis\tVBZ\tO\n\n\n")
+    [sentence] = read_conll(path)
+    assert sentence.tokens == ["New York", "is"] and sentence.tags == ["B-LOC", "O"]
+    [plain] = read_conll(write(tmp_path, "p.txt", "\ufeffHello\nworld\n"), label_column=None)
+    assert plain.tokens == ["Hello", "world"] and plain.tags is None
+    [nbsp] = read_conll(write(tmp_path, "n.txt", "10\u00a0000 CD\n"))
+    assert nbsp.tokens == ["10\u00a0000"]
+
+
+def test_conll_token_column_and_scheme_check(tmp_path: Path) -> None:
+    path = write(tmp_path, "c.txt", "B-PER Jan\nI-PER Smit\n")
+    assert read_conll(path, label_column=0, token_column=1)[0].tokens == ["Jan", "Smit"]
+    bad = write(tmp_path, "s.txt", "Jan B-PER\nSmit I-PER\n\nhas NN\n")
+    assert read_conll(bad, scheme="NONE")[1].tags == ["NN"]
+    fails_at(bad, 4, "'NN' is not valid in scheme IOB2", read_conll, scheme="BIO")
+
+
+def test_wrong_column_count(tmp_path: Path) -> None:
+    path = write(tmp_path, "cols.txt", "EU NNP B-ORG\nrejects VBZ O\n\nGerman JJ\n")
+    error = fails_at(path, 4, "expected 3 columns")
+    assert "found 2" in str(error)
+
+
+def test_empty_token_or_label_in_tab_file(tmp_path: Path) -> None:
+    fails_at(write(tmp_path, "tok.tsv", "EU\tB-ORG\n\nrejects\tO\n \tO\n"), 4, "empty token")
+    fails_at(write(tmp_path, "lab.tsv", "EU\tB-ORG\nrejects\t\n"), 2, "empty label")
+
+
+def test_label_column_out_of_range(tmp_path: Path) -> None:
+    path = write(tmp_path, "r.txt", "\n\nEU NNP B-ORG\n")
+    fails_at(path, 3, "label column 5 is out of range", label_column=5)
+    fails_at(path, 3, "label column -4 is out of range", label_column=-4)
+    fails_at(write(tmp_path, "one.txt", "EU\n"), 1, "label_column=None")
+
+
+def test_binary_file_with_nul(tmp_path: Path) -> None:
+    fails_at(write(tmp_path, "b.txt", b"EU B-ORG\nrejects O\n\x00\x01\x02\n"), 3, "binary")
+
+
+def test_invalid_utf8(tmp_path: Path) -> None:
+    fails_at(write(tmp_path, "u.txt", "EU B-ORG\n\ncafé O\n".encode() + b"caf\xe9 O\n"), 4, "utf-8")
+    [latin] = read_conll(write(tmp_path, "l.txt", b"caf\xe9 O\n"), encoding="latin-1")
+    assert latin.tokens == ["café"]
+
+
+@pytest.mark.parametrize("content", ["", "\n\n  \n", "-DOCSTART- -X- O\n\n"])
+def test_no_sentences(tmp_path: Path, content: str) -> None:
+    fails_at(write(tmp_path, "empty.txt", content), None, "no sentences")
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    fails_at(tmp_path / "nope.txt", None, "cannot read")
+
+
+# --- CoNLL-U -----------------------------------------------------------------------------------
+
+CONLLU = """# sent_id = 1
+# text = Don't stop.
+1-2\tDon't\t_\t_\t_\t_\t_\t_\t_\t_
+1\tDo\tdo\tAUX\tVBP\t_\t3\taux\t_\t_
+2\tn't\tnot\tPART\tRB\t_\t3\tadvmod\t_\t_
+3\tstop\tstop\tVERB\tVB\t_\t0\troot\t_\tSpaceAfter=No
+3.1\tgo\tgo\tVERB\t_\t_\t_\t_\t0:root\t_
+4\t.\t.\tPUNCT\t.\t_\t3\tpunct\t_\t_
+
+# text = Yes
+1\tYes\tyes\tINTJ\t_\t_\t0\troot\t_\t_
+"""
+
+
+def test_conllu(tmp_path: Path) -> None:
+    path = write(tmp_path, "ud.conllu", CONLLU)
+    first, second = read_data(path)
+    assert first.tokens == ["Do", "n't", "stop", "."] and first.tags == ["AUX", "PART", "VERB", "PUNCT"]
+    assert (first.text, first.line, second.text, second.line) == ("Don't stop.", 4, "Yes", 11)
+    assert read_conllu(path, column=None)[1].tags is None
+    assert read_data(path, label_column=None)[0].tags is None
+
+
+def test_conllu_missing_xpos(tmp_path: Path) -> None:
+    path = write(tmp_path, "ud.conllu", CONLLU)
+    fails_at(path, 11, "no XPOS label", label_column="xpos")
+    fails_at(path, 11, "no XPOS label", read_conllu, column="xpos")
+
+
+def test_conllu_wrong_columns(tmp_path: Path) -> None:
+    fails_at(write(tmp_path, "bad.conllu", "# c\n1\tDo\tdo\tAUX\n"), 2, "expected 10")
+
+
+# --- JSONL -------------------------------------------------------------------------------------
+
+
+def jsonl(tmp_path: Path, *objects: object, name: str = "d.jsonl") -> Path:
+    lines = [o if isinstance(o, str) else json.dumps(o, ensure_ascii=False) for o in objects]
+    return write(tmp_path, name, "\n".join(lines) + "\n")
+
+
+def test_jsonl_tokens(tmp_path: Path) -> None:
+    path = jsonl(tmp_path, {"tokens": ["EU", "rejects"], "tags": ["B-ORG", "O"]}, "", {"tokens": ["Hi"]})
+    first, second = read_jsonl(path)
+    assert first.tags == ["B-ORG", "O"] and (second.tags, second.line) == (None, 3)
+
+
+def test_jsonl_text_spans_become_iob2_on_word_boundaries(tmp_path: Path) -> None:
+    text = "Visit New\u00a0York-based ACME\u2122 Corp.  today 😀"
+    annotated = [("New\u00a0York", "LOC"), ("ACME\u2122 Corp.", "ORG"), ("😀", "EMO")]  # LOC ends inside a word
+    spans = [{"start": text.index(t), "end": text.index(t) + len(t), "label": label} for t, label in annotated]
+    [s] = read_data(jsonl(tmp_path, {"text": text, "spans": spans}))
+    assert s.tokens == ["Visit", "New", "York", "-", "based", "ACME", "™", "Corp", ".", "today", "😀"]
+    assert s.tags == ["O", "B-LOC", "I-LOC", "O", "O", "B-ORG", "I-ORG", "I-ORG", "I-ORG", "O", "B-EMO"]
+    assert s.text == text and [text[a:b] for a, b in s.offsets] == s.tokens
+    [unlabeled] = read_data(jsonl(tmp_path, {"text": "no spans here"}, name="u.jsonl"))
+    assert unlabeled.tags is None and unlabeled.tokens == ["no", "spans", "here"]
+
+
+def test_jsonl_span_inside_a_word_loses_nothing(tmp_path: Path) -> None:
+    [s] = read_jsonl(jsonl(tmp_path, {"text": "xxACMEyy", "spans": [{"start": 2, "end": 6, "label": "ORG"}]}))
+    assert s.tokens == ["xx", "ACME", "yy"] and s.tags == ["O", "B-ORG", "O"]
+
+
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        ('{"tokens": ["a", "b"], "tags": ["O"]', "invalid JSON"),
+        ("[1, 2]", "expected a JSON object"),
+        ({"words": ["a"]}, "neither 'tokens' nor 'text'"),
+        ({"tokens": ["a", "b"], "tags": ["O"]}, "2 tokens but 1 tags"),
+        ({"tokens": ["a", ""]}, r"tokens\[1\]"),
+        ({"tokens": []}, "non-empty list"),
+        ({"text": "abc", "spans": [{"start": 1, "end": 9, "label": "X"}]}, "outside the text"),
+        ({"text": "abc", "spans": [{"start": 2, "end": 2, "label": "X"}]}, "empty"),
+        ({"text": "abc", "spans": [{"start": 0, "label": "X"}]}, "'start', 'end' and 'label'"),
+        (
+            {"text": "abc def", "spans": [{"start": 0, "end": 5, "label": "X"}, {"start": 4, "end": 7, "label": "Y"}]},
+            "overlap",
+        ),
+        ({"text": "ab   cd", "spans": [{"start": 2, "end": 5, "label": "X"}]}, "covers no word"),
+        ({"text": " \n "}, "no words"),
+    ],
+)
+def test_jsonl_errors_name_the_line(tmp_path: Path, bad: object, match: str) -> None:
+    path = jsonl(tmp_path, {"tokens": ["ok"], "tags": ["O"]}, "", bad)
+    fails_at(path, 3, match)
+
+
+# --- dispatch ----------------------------------------------------------------------------------
+
+
+def test_read_data_dispatch(tmp_path: Path) -> None:
+    conll = write(tmp_path, "x.json", "EU B-ORG\n")  # explicit fmt wins over the extension
+    assert read_data(conll, fmt="conll")[0].tags == ["B-ORG"]
+    assert read_data(conll, fmt="conll", label_column="-1")[0].tags == ["B-ORG"]
+    assert read_data(jsonl(tmp_path, {"tokens": ["a"]}, name="x.JSON"))[0].tokens == ["a"]
+    with pytest.raises(ValueError, match="unknown data format"):
+        read_data(conll, fmt="csv")
+    with pytest.raises(ValueError, match="column number"):
+        read_data(conll, fmt="conll", label_column="upos")

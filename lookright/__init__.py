@@ -5,8 +5,13 @@ groups of blocks (Dukic & Snajder, ACL Findings 2024), evaluate it with strict a
 metrics, and tag raw text with character-offset spans.
 """
 
-from .errors import DataError, LookrightError, ModelError, UnmaskingError
-from .unmasking import UnmaskConfig, probe_attention, unmask, verify_unmasking
+import warnings
+
+# peft and the Trainer still call transformers' deprecated gradient-checkpointing names
+warnings.filterwarnings("ignore", message=r".*gradient_checkpointing.*deprecated", category=FutureWarning)
+
+from .errors import DataError, LookrightError, ModelError, UnmaskingError  # noqa: E402
+from .unmasking import UnmaskConfig, probe_attention, unmask, verify_unmasking  # noqa: E402
 
 __version__ = "0.1.0"
 

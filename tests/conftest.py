@@ -28,3 +28,25 @@ def conll2003() -> Path:
 @pytest.fixture(scope="session")
 def conll2000() -> Path:
     return _dataset("conll2000")
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory) -> Path:
+    """A tiny random Llama with the default model's real tokenizer: fast mechanics tests, no claims."""
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    from lookright.modeling.loading import load_tokenizer
+    from lookright.modeling.resolve import resolve_model
+
+    tokenizer = load_tokenizer(resolve_model(None))
+    config = LlamaConfig(
+        vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=4,
+        num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=256,
+        pad_token_id=tokenizer.pad_token_id, tie_word_embeddings=True,
+    )
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp("tiny-llama")
+    LlamaForCausalLM(config).save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    return path

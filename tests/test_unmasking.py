@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+from tiny_models import ARCHITECTURES, supports_sdpa, tiny_token_classifier
 
 from lookright.errors import UnmaskingError
 from lookright.unmasking import (
@@ -16,7 +17,6 @@ from lookright.unmasking import (
     unmask,
     verify_unmasking,
 )
-from tiny_models import ARCHITECTURES, supports_sdpa, tiny_token_classifier
 
 ARCHS = sorted(ARCHITECTURES)
 IMPLS = ["eager", "sdpa"]

@@ -1,0 +1,177 @@
+"""`lookright` command line: thin commands over the public Python API.
+
+Every command is a few lines over a function users can call themselves (`lookright.train`,
+`Tagger.load(...).evaluate`, `Tagger.predict`), so the CLI and the library never drift apart.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from .errors import LookrightError
+
+app = typer.Typer(
+    name="lookright",
+    help="Decoder-only LLMs as sequence labelers, with layer-wise causal-mask removal.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+err = Console(stderr=True)
+out = Console()
+
+Opt = typer.Option
+
+
+@app.command()
+def train(
+    train: Annotated[str | None, Opt("--train", help="Training file (CoNLL, CoNLL-U or JSONL).")] = None,
+    validation: Annotated[str | None, Opt("--validation", help="Validation file: selects the best checkpoint.")] = None,
+    output: Annotated[str | None, Opt("--output", "-o", help="Directory for the trained model.")] = None,
+    model: Annotated[str | None, Opt("--model", help="HF model dir, .gguf file or hub id; default: bundled SmolLM2-135M.")] = None,
+    config: Annotated[Path | None, Opt("--config", help="JSON/TOML file with any training setting; flags override it.")] = None,
+    label_column: Annotated[str | None, Opt("--label-column", help="CoNLL column index (e.g. 3 = CoNLL-2003 NER, 2 = chunk, 1 = POS) or upos/xpos.")] = None,
+    data_format: Annotated[str | None, Opt("--format", help="auto, conll, conllu or jsonl.")] = None,
+    scheme: Annotated[str | None, Opt("--scheme", help="Scheme of the input tags (IOB1, IOB2, BIOES, IO, NONE); default: detect.")] = None,
+    train_scheme: Annotated[str | None, Opt("--train-scheme", help="Scheme the model learns: IOB2 or BIOES.")] = None,
+    unmask: Annotated[str | None, Opt("--unmask", help="Bidirectional groups, e.g. 0011 (first char = input side), or layers:20,21.")] = None,
+    method: Annotated[str | None, Opt("--method", help="lora or full.")] = None,
+    lora_r: Annotated[int | None, Opt("--lora-r")] = None,
+    lora_alpha: Annotated[int | None, Opt("--lora-alpha")] = None,
+    lora_dropout: Annotated[float | None, Opt("--lora-dropout")] = None,
+    lora_targets: Annotated[str | None, Opt("--lora-targets", help="all, attention, qv or module names.")] = None,
+    epochs: Annotated[float | None, Opt("--epochs")] = None,
+    max_steps: Annotated[int | None, Opt("--max-steps")] = None,
+    batch_size: Annotated[int | None, Opt("--batch-size")] = None,
+    grad_accum: Annotated[int | None, Opt("--grad-accum")] = None,
+    learning_rate: Annotated[float | None, Opt("--lr")] = None,
+    weight_decay: Annotated[float | None, Opt("--weight-decay")] = None,
+    warmup_ratio: Annotated[float | None, Opt("--warmup-ratio")] = None,
+    max_length: Annotated[int | None, Opt("--max-length", help="Subwords per window (longer sentences are windowed, never cut).")] = None,
+    stride: Annotated[int | None, Opt("--stride", help="Subwords of overlap between windows.")] = None,
+    seed: Annotated[int | None, Opt("--seed")] = None,
+    max_train_sentences: Annotated[int | None, Opt("--max-train-sentences", help="Use only the first N training sentences.")] = None,
+    max_validation_sentences: Annotated[int | None, Opt("--max-validation-sentences")] = None,
+    eval_every: Annotated[int | None, Opt("--eval-every", help="Validate every N optimizer steps (default: each epoch).")] = None,
+    patience: Annotated[int | None, Opt("--patience", help="Early stopping after N validations without improvement.")] = None,
+    precision: Annotated[str | None, Opt("--precision", help="auto, fp32, bf16 or fp16.")] = None,
+    quantize: Annotated[str | None, Opt("--quantize", help="none, 4bit or auto (4-bit QLoRA on a CUDA GPU).")] = None,
+    attn_implementation: Annotated[str | None, Opt("--attn", help="sdpa, eager, flash_attention_2 ...")] = None,
+    gradient_checkpointing: Annotated[bool | None, Opt("--gradient-checkpointing/--no-gradient-checkpointing")] = None,
+    resume: Annotated[bool, Opt("--resume", help="Continue from the last checkpoint in OUTPUT/checkpoints.")] = False,
+) -> None:
+    """Fine-tune a decoder as a token classifier, selecting the best checkpoint on validation."""
+    overrides = {k: v for k, v in locals().items() if k not in ("config", "resume") and v is not None}
+    from .training import TrainConfig, summarize
+    from .training import train as run_train
+
+    if "label_column" in overrides:
+        overrides["label_column"] = _column(overrides["label_column"])
+    if config is not None:
+        cfg = TrainConfig.from_file(config, **overrides)
+    else:
+        cfg = TrainConfig(**overrides)
+    cfg.resume = resume
+    result = run_train(cfg, console=err)
+    if result.validation is not None:
+        result.validation.render(out)
+    out.print_json(json.dumps(summarize(result)))
+
+
+@app.command()
+def evaluate(
+    model: Annotated[str, Opt("--model", help="Trained lookright model directory.")],
+    data: Annotated[str, Opt("--data", help="Labelled file to score.")],
+    label_column: Annotated[str | None, Opt("--label-column", help="Default: the column the model was trained on.")] = None,
+    data_format: Annotated[str, Opt("--format")] = "auto",
+    scheme: Annotated[str | None, Opt("--scheme", help="Scheme of the file's tags; default: detect.")] = None,
+    decoding: Annotated[str, Opt("--decoding", help="argmax (as in the paper) or viterbi (valid sequences only).")] = "argmax",
+    output: Annotated[Path | None, Opt("--output", "-o", help="Write the full report as JSON here.")] = None,
+) -> None:
+    """Span P/R/F1 (strict and conlleval-lenient), per type, token accuracy, confusions, error examples."""
+    from .inference import Tagger
+
+    tagger = Tagger.load(model, decoding=decoding)
+    report = tagger.evaluate(
+        data, fmt=data_format, label_column=_column(label_column) if label_column is not None else None, scheme=scheme
+    )
+    report.render(out)
+    if output is not None:
+        report.write_json(output)
+        err.print(f"report written to {output}")
+
+
+@app.command()
+def predict(
+    model: Annotated[str, Opt("--model", help="Trained lookright model directory.")],
+    texts: Annotated[list[str] | None, typer.Argument(help="Texts to tag; or use --input.")] = None,
+    input_file: Annotated[Path | None, Opt("--input", help="File to tag: .txt (one text per line), .jsonl or CoNLL.")] = None,
+    decoding: Annotated[str, Opt("--decoding")] = "argmax",
+) -> None:
+    """Tag raw text: prints one JSON object per text with words, labels and character-offset spans."""
+    from .inference import Tagger
+
+    if not texts and input_file is None:
+        raise typer.BadParameter("give texts as arguments or --input FILE")
+    tagger = Tagger.load(model, decoding=decoding)
+    items: list = list(texts or [])
+    if input_file is not None:
+        if input_file.suffix == ".txt":
+            items.extend(line.rstrip("\n") for line in input_file.read_text(encoding="utf-8").splitlines())
+        else:
+            from .data.readers import read_data
+
+            items.extend(s.tokens for s in read_data(input_file, label_column=None))
+    for tagged in tagger.predict(items):
+        sys.stdout.write(json.dumps(tagged.to_dict(), ensure_ascii=False) + "\n")
+
+
+@app.command("check-unmask")
+def check_unmask(
+    model: Annotated[str | None, Opt("--model", help="HF model dir or .gguf; default: bundled SmolLM2-135M.")] = None,
+    unmask: Annotated[str, Opt("--unmask", help="Group string or layers:i,j.")] = "0011",
+    attn_implementation: Annotated[str, Opt("--attn")] = "sdpa",
+) -> None:
+    """Apply an unmasking config and print, per block, whether it sees right context (measured)."""
+    from .modeling.loading import load_base
+    from .unmasking import probe_attention
+    from .unmasking import unmask as apply
+
+    loaded, _ = load_base(model, ["O"], attn_implementation=attn_implementation)
+    apply(loaded, unmask, verify=False)
+    probe = probe_attention(loaded)
+    for i in range(probe.num_layers):
+        seen = "bidirectional" if i in probe.sees_right else "causal"
+        want = "bidirectional" if i in probe.expected else "causal"
+        mark = "[green]ok[/]" if seen == want else "[red]MISMATCH[/]"
+        out.print(f"block {i:3d}: {seen:13s} {mark}")
+    out.print(f"padding leaks: {list(probe.padding_leaks) or 'none'}")
+    if not probe.ok:
+        raise typer.Exit(1)
+
+
+def _column(value: str | int | None) -> int | str | None:
+    if value is None or isinstance(value, int):
+        return value
+    return int(value) if value.lstrip("-").isdigit() else value
+
+
+def main() -> None:
+    try:
+        app()
+    except LookrightError as error:
+        err.print(f"[bold red]error:[/] {error}")
+        raise SystemExit(2) from None
+    except ValueError as error:  # configuration problems: short message, no traceback
+        err.print(f"[bold red]error:[/] {error}")
+        raise SystemExit(2) from None
+
+
+if __name__ == "__main__":
+    main()

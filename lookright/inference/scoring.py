@@ -1,0 +1,68 @@
+"""Run a token classifier over windows, fast: length-sorted, token-budgeted batches, no autograd."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+import torch
+
+from ..alignment.windows import Window
+
+
+def token_budget_batches(lengths: Sequence[int], token_budget: int, max_batch: int) -> Iterator[list[int]]:
+    """Indices grouped by similar length so that batch_size x longest <= token_budget.
+
+    Sorting by length keeps padding (wasted compute) near zero; the caller restores input order.
+    """
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+    batch: list[int] = []
+    longest = 0
+    for i in order:
+        new_longest = max(longest, lengths[i])
+        if batch and (new_longest * (len(batch) + 1) > token_budget or len(batch) >= max_batch):
+            yield batch
+            batch, new_longest = [], lengths[i]
+        batch.append(i)
+        longest = new_longest
+    if batch:
+        yield batch
+
+
+def _device_of(model) -> torch.device:
+    return next(model.parameters()).device
+
+
+def score_windows(
+    model,
+    windows: Sequence[Window],
+    pad_id: int,
+    *,
+    token_budget: int = 8192,
+    max_batch: int = 64,
+    progress=None,
+) -> list[np.ndarray]:
+    """Log-probabilities (words x labels, float32) at each window's labelled positions, in input order."""
+    device = _device_of(model)
+    out: list[np.ndarray | None] = [None] * len(windows)
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.inference_mode():
+            for batch in token_budget_batches([len(w) for w in windows], token_budget, max_batch):
+                longest = max(len(windows[i]) for i in batch)
+                ids = torch.full((len(batch), longest), pad_id, dtype=torch.long)
+                mask = torch.zeros((len(batch), longest), dtype=torch.long)
+                for row, i in enumerate(batch):
+                    n = len(windows[i])
+                    ids[row, :n] = torch.tensor(windows[i].input_ids)
+                    mask[row, :n] = 1
+                logits = model(input_ids=ids.to(device), attention_mask=mask.to(device)).logits
+                logprobs = torch.log_softmax(logits.float(), dim=-1).cpu().numpy()
+                for row, i in enumerate(batch):
+                    out[i] = logprobs[row, windows[i].positions]
+                if progress is not None:
+                    progress(len(batch))
+    finally:
+        model.train(was_training)
+    return out  # type: ignore[return-value]

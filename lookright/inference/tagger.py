@@ -1,0 +1,154 @@
+"""`Tagger`: a trained lookright directory as a callable that turns text into labelled spans."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from ..alignment.encoder import WindowEncoder
+from ..alignment.subwords import join_words
+from ..alignment.windows import stitch
+from ..data.prepare import convert_all, input_scheme, require_tags
+from ..data.readers import read_data
+from ..data.schemes import tags_to_spans
+from ..data.sentence import Sentence
+from ..data.words import split_words
+from ..evaluation import EvaluationReport, evaluate_tags
+from ..modeling.artifact import ModelCard, load_model_dir
+from ..modeling.loading import Precision
+from .decoding import decode_sentence
+from .scoring import score_windows
+
+
+@dataclass
+class TaggedWord:
+    text: str
+    start: int
+    end: int
+    label: str
+    score: float
+
+
+@dataclass
+class TaggedSpan:
+    """A labelled span with character offsets into the original text (end exclusive)."""
+
+    start: int
+    end: int
+    label: str
+    text: str
+    score: float
+
+
+@dataclass
+class TaggedText:
+    text: str
+    words: list[TaggedWord]
+    spans: list[TaggedSpan]
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class Tagger:
+    """Loads a trained model directory once and tags raw or pre-tokenised text in batches."""
+
+    def __init__(self, model, tokenizer, card: ModelCard, *, decoding: str = "argmax", token_budget: int = 8192):
+        self.model = model
+        self.tokenizer = tokenizer
+        self.card = card
+        self.decoding = decoding
+        self.token_budget = token_budget
+        self.encoder = WindowEncoder(tokenizer, card.max_length, card.stride)
+
+    @classmethod
+    def load(
+        cls, directory: str | os.PathLike, *, device: str | None = None, decoding: str = "argmax", **kwargs
+    ) -> Tagger:
+        """Rebuild the model (base + adapter/head or full weights, unmasking re-applied and verified)."""
+        precision = Precision.choose("auto", "none", device)
+        model, tokenizer, card = load_model_dir(directory, precision=precision)
+        return cls(model, tokenizer, card, decoding=decoding, **kwargs)
+
+    @property
+    def labels(self) -> list[str]:
+        return self.card.labels
+
+    @property
+    def scheme(self) -> str:
+        return self.card.scheme
+
+    def word_scores(self, sentences: Sequence[Sequence[str]], wheres: Sequence[str] | None = None) -> list[np.ndarray]:
+        """Per sentence, a (words x labels) array of log-probabilities; empty sentences give empty arrays."""
+        nonempty = [i for i, words in enumerate(sentences) if len(words)]
+        windows = self.encoder.encode(
+            [sentences[i] for i in nonempty], [wheres[i] for i in nonempty] if wheres else None
+        )
+        scores = score_windows(self.model, windows, self.tokenizer.pad_token_id, token_budget=self.token_budget)
+        stitched = stitch(windows, scores, [len(sentences[i]) for i in nonempty])
+        out = [np.zeros((0, len(self.labels)), dtype=np.float32) for _ in sentences]
+        for i, rows in zip(nonempty, stitched):
+            out[i] = np.stack(rows)
+        return out
+
+    def tag_words(self, sentences: Sequence[Sequence[str]], wheres: Sequence[str] | None = None) -> list[list[str]]:
+        """One label per word for pre-tokenised sentences."""
+        return [decode_sentence(s, self.labels, self.scheme, self.decoding) for s in self.word_scores(sentences, wheres)]
+
+    def predict(self, texts: Sequence[str] | Sequence[Sequence[str]]) -> list[TaggedText]:
+        """Tag raw strings (split into words with exact offsets) or lists of words; order is kept."""
+        items = []
+        for item in texts:
+            if isinstance(item, str):
+                offsets = split_words(item)
+                items.append((item, [item[s:e] for s, e in offsets], offsets))
+            else:
+                words = list(item)
+                text, starts = join_words(words)
+                items.append((text, words, [(s, s + len(w)) for s, w in zip(starts, words)]))
+        all_scores = self.word_scores([words for _, words, _ in items])
+        return [self._tagged(text, words, offsets, scores) for (text, words, offsets), scores in zip(items, all_scores)]
+
+    def __call__(self, texts: str | Sequence[str] | Sequence[Sequence[str]]) -> TaggedText | list[TaggedText]:
+        if isinstance(texts, str):
+            return self.predict([texts])[0]
+        return self.predict(texts)
+
+    def _tagged(self, text: str, words: list[str], offsets, scores: np.ndarray) -> TaggedText:
+        labels = decode_sentence(scores, self.labels, self.scheme, self.decoding)
+        index = {label: i for i, label in enumerate(self.labels)}
+        probs = [float(np.exp(scores[k, index[label]])) for k, label in enumerate(labels)]
+        tagged_words = [
+            TaggedWord(w, s, e, label, round(p, 4)) for w, (s, e), label, p in zip(words, offsets, labels, probs)
+        ]
+        spans = []
+        if self.scheme != "NONE":
+            for span in tags_to_spans(labels, self.scheme):
+                start, end = offsets[span.start][0], offsets[span.end - 1][1]
+                score = float(np.mean(probs[span.start : span.end]))
+                spans.append(TaggedSpan(start, end, span.label, text[start:end], round(score, 4)))
+        return TaggedText(text, tagged_words, spans)
+
+    def evaluate(
+        self,
+        data: str | os.PathLike | Sequence[Sentence],
+        *,
+        fmt: str = "auto",
+        label_column: int | str | None = None,
+        scheme: str | None = None,
+    ) -> EvaluationReport:
+        """Score the model on a labelled file (or sentences) with strict and lenient span metrics."""
+        if isinstance(data, (str, os.PathLike)):
+            column = self.card.label_column if label_column is None else label_column
+            sentences = read_data(data, fmt=fmt, label_column=column)
+        else:
+            sentences = list(data)
+        require_tags(sentences, "evaluation")
+        gold = convert_all(sentences, input_scheme(sentences, scheme), self.scheme, self.labels)
+        predicted = self.tag_words([s.tokens for s in sentences], [s.where for s in sentences])
+        return evaluate_tags(
+            gold, predicted, self.scheme, tokens=[s.tokens for s in sentences], sources=[s.where for s in sentences]
+        )

@@ -1,0 +1,1 @@
+"""Models: resolving the default model, loading with a head, LoRA, saving/loading trained dirs."""

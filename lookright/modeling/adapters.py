@@ -1,0 +1,73 @@
+"""LoRA through peft, with the classification head trained fully and saved with the adapter.
+
+Two traps from peers are avoided here: peft's "all-linear" preset also wraps the head (it then
+cannot be in `modules_to_save`), and a head left out of `modules_to_save` comes back random after
+reload (peft#577, #1070). Targets are therefore resolved from the decoder blocks themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from peft import LoraConfig, PeftModel, TaskType, get_peft_model, prepare_model_for_kbit_training
+from torch import nn
+from transformers import PreTrainedModel
+
+from ..errors import ModelError
+from ..unmasking.mechanism import find_decoder
+from .loading import HEAD_MODULE
+
+TARGET_PRESETS = ("attention", "all", "qv")
+
+
+@dataclass(frozen=True)
+class LoraSettings:
+    """LoRA hyper-parameters; `targets` is a preset (attention, all, qv) or module names."""
+
+    r: int = 16
+    alpha: int = 32
+    dropout: float = 0.05
+    targets: Sequence[str] | str = "all"
+    extra_trainable: Sequence[str] = field(default_factory=tuple)
+
+
+def block_linear_names(model: nn.Module, preset: str) -> list[str]:
+    """Leaf names of the linear layers inside decoder blocks (`q_proj`, `dense_h_to_4h`...)."""
+    structure = find_decoder(model)
+    block = structure.layers[0]
+    attention_ids = {id(m) for a in structure.attention_modules(0) for m in a.modules()}
+    names = []
+    for name, module in block.named_modules():
+        if not isinstance(module, nn.Linear):
+            continue
+        leaf = name.rsplit(".", 1)[-1]
+        in_attention = id(module) in attention_ids
+        if preset == "all" or (preset == "attention" and in_attention) or (preset == "qv" and leaf in ("q_proj", "v_proj")):
+            if leaf not in names:
+                names.append(leaf)
+    if not names:
+        raise ModelError(f"no linear layers match the LoRA target preset {preset!r} in {type(block).__name__}")
+    return names
+
+
+def add_lora(model: PreTrainedModel, settings: LoraSettings, *, quantized: bool = False) -> PeftModel:
+    """Wrap `model` with LoRA adapters; the head (`score`) is fully trainable and saved with them."""
+    if isinstance(settings.targets, str) and settings.targets in TARGET_PRESETS:
+        targets = block_linear_names(model, settings.targets)
+    elif isinstance(settings.targets, str):
+        targets = [t.strip() for t in settings.targets.split(",") if t.strip()]
+    else:
+        targets = list(settings.targets)
+    if quantized:
+        model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=False)
+    config = LoraConfig(
+        task_type=TaskType.TOKEN_CLS,
+        r=settings.r,
+        lora_alpha=settings.alpha,
+        lora_dropout=settings.dropout,
+        target_modules=targets,
+        modules_to_save=[HEAD_MODULE, *settings.extra_trainable],
+        bias="none",
+    )
+    return get_peft_model(model, config)

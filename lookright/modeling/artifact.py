@@ -1,0 +1,110 @@
+"""A trained model directory that reloads as exactly what was trained.
+
+Layout of a lookright model directory:
+- `lookright.json`: labels, scheme, method, base model, window settings, unmasking, training record;
+- `config.json`: the model config with `id2label` and `lookright_unmask` (the unmasking travels with
+  the weights, so a reload re-applies it);
+- LoRA runs: `adapter_config.json` + `adapter_model.safetensors` (adapters *and* the trained head,
+  via peft's `modules_to_save`); full fine-tuning: `model.safetensors`;
+- the tokenizer files.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from peft import PeftModel
+from transformers import AutoConfig, PreTrainedModel
+
+from ..errors import ModelError
+from ..unmasking import apply_saved_unmasking
+from .loading import Precision, load_token_classifier, load_tokenizer, quiet_transformers
+from .resolve import is_default, resolve_model
+
+CARD_FILE = "lookright.json"
+FORMAT_VERSION = 1
+
+
+@dataclass
+class ModelCard:
+    """What a trained directory holds, enough to rebuild and use it without the training config."""
+
+    labels: list[str]
+    scheme: str
+    method: str
+    base_model: str
+    max_length: int
+    stride: int
+    unmask: str
+    label_column: str | int | None = None
+    training: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    format_version: int = FORMAT_VERSION
+
+    def write(self, directory: str | os.PathLike) -> None:
+        path = Path(directory) / CARD_FILE
+        path.write_text(json.dumps(asdict(self), indent=2, default=str) + "\n")
+
+    @classmethod
+    def read(cls, directory: str | os.PathLike) -> ModelCard:
+        path = Path(directory) / CARD_FILE
+        if not path.is_file():
+            raise ModelError(f"{directory} is not a lookright model directory (no {CARD_FILE})")
+        data = json.loads(path.read_text())
+        if data.get("format_version", 0) > FORMAT_VERSION:
+            raise ModelError(f"{path} was written by a newer lookright (format {data['format_version']})")
+        known = {f for f in cls.__dataclass_fields__}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+def base_model_spec(spec: str | None) -> str:
+    """How the base model is recorded: 'default' for the bundled model, else an absolute path or hub id."""
+    if spec is None or is_default(spec):
+        return "default"
+    path = Path(spec).expanduser()
+    return str(path.resolve()) if path.exists() else str(spec)
+
+
+def unwrap(model) -> PreTrainedModel:
+    """The transformers model under a peft wrapper (or the model itself)."""
+    return model.get_base_model() if isinstance(model, PeftModel) else model
+
+
+def save_model_dir(model, tokenizer, card: ModelCard, directory: str | os.PathLike) -> Path:
+    """Write weights (adapter + head, or full), config with labels and unmasking, tokenizer, card."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    if isinstance(model, PeftModel):
+        model.save_pretrained(directory)
+        unwrap(model).config.save_pretrained(directory)
+    else:
+        model.save_pretrained(directory)
+    tokenizer.save_pretrained(directory)
+    card.write(directory)
+    return directory
+
+
+def load_model_dir(
+    directory: str | os.PathLike, *, precision: Precision | None = None, verify: bool = True
+) -> tuple[Any, Any, ModelCard]:
+    """Rebuild a trained model: base weights + adapter/head (or full weights), unmasking re-applied."""
+    directory = Path(directory)
+    card = ModelCard.read(directory)
+    tokenizer = load_tokenizer(directory)
+    config = AutoConfig.from_pretrained(directory)
+    if card.method == "lora":
+        base_path = resolve_model(None if card.base_model == "default" else card.base_model)
+        base = load_token_classifier(base_path, card.labels, precision=precision, config=config)
+        with quiet_transformers():
+            model = PeftModel.from_pretrained(base, directory)
+    elif card.method == "full":
+        model = load_token_classifier(directory, card.labels, precision=precision, config=config)
+    else:
+        raise ModelError(f"{directory}: unknown training method {card.method!r} in {CARD_FILE}")
+    model.eval()
+    apply_saved_unmasking(model, verify=verify)
+    return model, tokenizer, card

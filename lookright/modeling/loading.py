@@ -1,0 +1,124 @@
+"""Load a decoder with a token-classification head, on CPU or GPU, optionally in 4 bits.
+
+One function for every architecture: the head class comes from the Auto API (or `heads.py` when
+transformers has none), the unmasking is applied separately by `lookright.unmask`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+from transformers import AutoConfig, AutoModelForTokenClassification, AutoTokenizer, PreTrainedModel
+from transformers.utils import logging as hf_logging
+
+from ..errors import ModelError
+from .heads import ensure_token_classification_class
+from .resolve import resolve_model
+
+HEAD_MODULE = "score"  # transformers' decoder heads (GenericForTokenClassification) name it so
+
+
+@dataclass(frozen=True)
+class Precision:
+    """Numerics chosen for the hardware: fp32 on CPU, bf16 (and optional 4-bit) on a CUDA GPU."""
+
+    dtype: torch.dtype
+    quantize_4bit: bool
+    device: str
+
+    @classmethod
+    def choose(cls, precision: str = "auto", quantize: str = "none", device: str | None = None) -> Precision:
+        device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        if precision == "auto":
+            bf16_ok = device.startswith("cuda") and torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+            dtype = torch.bfloat16 if bf16_ok else torch.float32
+        else:
+            dtype = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]
+        if quantize not in ("none", "4bit", "auto"):
+            raise ModelError(f"unknown quantization {quantize!r}: use none, 4bit or auto")
+        q4 = quantize == "4bit" or (quantize == "auto" and device.startswith("cuda"))
+        if q4 and not device.startswith("cuda"):
+            raise ModelError("4-bit QLoRA needs a CUDA GPU (bitsandbytes); on CPU use --quantize none")
+        return cls(dtype=dtype, quantize_4bit=q4, device=device)
+
+
+@contextlib.contextmanager
+def quiet_transformers():
+    """Silence the expected 'newly initialized: score' and 'unused lm_head' load reports."""
+    previous = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()
+    env = os.environ.get("HF_HUB_DISABLE_PROGRESS_BARS")
+    os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        hf_logging.set_verbosity(previous)
+        hf_logging.enable_progress_bar()
+        if env is None:
+            os.environ.pop("HF_HUB_DISABLE_PROGRESS_BARS", None)
+
+
+def load_tokenizer(path: str | os.PathLike):
+    """The model's fast tokenizer with a pad token (pads are never attended, any id will do)."""
+    with quiet_transformers():
+        tokenizer = AutoTokenizer.from_pretrained(path)
+    if not tokenizer.is_fast:
+        raise ModelError(f"{path}: a fast (Rust) tokenizer is required for character offsets")
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token or tokenizer.unk_token or tokenizer.convert_ids_to_tokens(0)
+    return tokenizer
+
+
+def load_token_classifier(
+    path: str | os.PathLike,
+    labels: Sequence[str],
+    *,
+    precision: Precision | None = None,
+    attn_implementation: str = "sdpa",
+    pad_token_id: int | None = None,
+    classifier_dropout: float = 0.1,
+    config=None,
+) -> PreTrainedModel:
+    """Load `path` (an HF directory) as a token classifier over `labels`; the head starts fresh."""
+    precision = precision or Precision.choose()
+    if config is None:
+        config = AutoConfig.from_pretrained(path)
+        config.num_labels = len(labels)
+        config.id2label = dict(enumerate(labels))
+        config.label2id = {label: i for i, label in enumerate(labels)}
+        config.classifier_dropout = classifier_dropout
+        if pad_token_id is not None:
+            config.pad_token_id = pad_token_id
+    ensure_token_classification_class(config)
+    kwargs = {"config": config, "dtype": precision.dtype, "attn_implementation": attn_implementation}
+    if precision.quantize_4bit:
+        from transformers import BitsAndBytesConfig
+
+        kwargs["quantization_config"] = BitsAndBytesConfig(
+            load_in_4bit=True,
+            bnb_4bit_quant_type="nf4",
+            bnb_4bit_use_double_quant=True,
+            bnb_4bit_compute_dtype=precision.dtype if precision.dtype != torch.float32 else torch.bfloat16,
+            llm_int8_skip_modules=[HEAD_MODULE],  # the head stays in full precision (peft#1720)
+        )
+        kwargs["device_map"] = {"": torch.cuda.current_device()}
+    with quiet_transformers():
+        logging.getLogger("transformers.modeling_utils").setLevel(logging.ERROR)
+        model = AutoModelForTokenClassification.from_pretrained(path, **kwargs)
+    if not precision.quantize_4bit:
+        model.to(precision.device)
+    return model
+
+
+def load_base(spec: str | None, labels: Sequence[str], **kwargs) -> tuple[PreTrainedModel, object]:
+    """Resolve a user model spec, then load its tokenizer and a fresh token classifier."""
+    path = resolve_model(spec)
+    tokenizer = load_tokenizer(path)
+    model = load_token_classifier(path, labels, pad_token_id=tokenizer.pad_token_id, **kwargs)
+    return model, tokenizer

@@ -1,0 +1,347 @@
+"""`lookright train`: data -> windows -> unmasked decoder (+LoRA) -> transformers Trainer -> model dir.
+
+The loop itself is transformers' Trainer (accelerate underneath), so gradient accumulation,
+checkpoint/resume, best-checkpoint selection, length-grouped batches and multi-GPU engines are the
+library's well-tested code. lookright adds what it does not know: windows and first-subword labels,
+word-level validation F1 (windows stitched back to sentences) and the unmasking self-check.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import resource
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from rich.console import Console
+from torch.utils.data import SequentialSampler
+from transformers import (
+    DataCollatorForTokenClassification,
+    EarlyStoppingCallback,
+    ProgressCallback,
+    Trainer,
+    TrainingArguments,
+    set_seed,
+)
+from transformers.trainer_utils import get_last_checkpoint
+
+from .. import __version__
+from ..alignment.encoder import IGNORE_INDEX, WindowEncoder, window_labels
+from ..alignment.windows import Window, stitch
+from ..data.prepare import convert_all, input_scheme, model_scheme, require_tags
+from ..data.readers import read_data
+from ..data.schemes import label_set
+from ..data.sentence import Sentence
+from ..errors import DataError, LookrightError
+from ..evaluation import EvaluationReport, evaluate_tags
+from ..inference.decoding import decode_sentence
+from ..modeling.adapters import LoraSettings, add_lora
+from ..modeling.artifact import ModelCard, base_model_spec, save_model_dir
+from ..modeling.loading import Precision, load_base
+from ..unmasking import unmask, verify_unmasking
+from .config import TrainConfig
+from .progress import RichProgressCallback
+
+CHECKPOINT_DIR = "checkpoints"
+
+
+@dataclass
+class TrainResult:
+    """Where the model went and what it measured."""
+
+    output: Path
+    validation: EvaluationReport | None
+    train_seconds: float
+    tokens_per_second: float
+    peak_memory_mb: float
+    steps: int
+
+
+@dataclass
+class EncodedSplit:
+    sentences: list[Sentence]
+    tags: list[list[str]]
+    windows: list[Window]
+    features: list[dict[str, list[int]]]
+
+
+def _load_split(path: str, cfg: TrainConfig, limit: int | None) -> list[Sentence]:
+    sentences = read_data(path, fmt=cfg.data_format, label_column=cfg.label_column)
+    if limit is not None:
+        sentences = sentences[:limit]
+    if not sentences:
+        raise DataError("no sentences to use", path)
+    return sentences
+
+
+def _encode(
+    encoder: WindowEncoder, sentences: list[Sentence], tags: list[list[str]], label_ids: dict[str, int]
+) -> EncodedSplit:
+    windows = encoder.encode([s.tokens for s in sentences], [s.where for s in sentences])
+    ids = [[label_ids[t] for t in sent_tags] for sent_tags in tags]
+    features = [
+        {"input_ids": w.input_ids, "attention_mask": [1] * len(w), "labels": window_labels(w, ids[w.sentence])}
+        for w in windows
+    ]
+    return EncodedSplit(sentences, tags, windows, features)
+
+
+def peak_memory_mb() -> float:
+    """Peak resident memory of this process (CPU) or peak allocated GPU memory, in MiB."""
+    if torch.cuda.is_available() and torch.cuda.max_memory_allocated() > 0:
+        return torch.cuda.max_memory_allocated() / 2**20
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return rss / 1024 if sys.platform != "darwin" else rss / 2**20
+
+
+def word_predictions(
+    window_scores: list[np.ndarray], split: EncodedSplit, labels: list[str], scheme: str, decoding: str
+) -> list[list[str]]:
+    """Stitch window scores back to sentences and decode one label per word."""
+    per_sentence = stitch(split.windows, window_scores, [len(s) for s in split.sentences])
+    return [decode_sentence(np.stack(rows), labels, scheme, decoding) for rows in per_sentence]
+
+
+class LookrightTrainer(Trainer):
+    """Trainer whose validation keeps dataset order (windows are stitched back by position).
+
+    transformers reuses the randomised length-grouped sampler for evaluation when training uses
+    it; stitching windows back into sentences needs predictions in dataset order.
+    """
+
+    def _get_eval_sampler(self, eval_dataset):
+        if eval_dataset is None or self.args.world_size > 1:
+            return None  # distributed: accelerate shards in order and gather_for_metrics restores it
+        return SequentialSampler(eval_dataset)
+
+
+def _metrics_function(split: EncodedSplit, labels: list[str], scheme: str, decoding: str):
+    def compute(eval_pred) -> dict[str, float]:
+        logprobs, label_ids, inputs = eval_pred.predictions, eval_pred.label_ids, eval_pred.inputs
+        if len(label_ids) != len(split.windows):
+            raise RuntimeError(f"validation returned {len(label_ids)} rows for {len(split.windows)} windows")
+        scores = []
+        for i, window in enumerate(split.windows):
+            if list(inputs[i][: len(window)]) != window.input_ids:
+                raise RuntimeError("validation predictions came back out of order; cannot stitch windows")
+            scores.append(logprobs[i][label_ids[i] != IGNORE_INDEX])
+        predicted = word_predictions(scores, split, labels, scheme, decoding)
+        report = evaluate_tags(split.tags, predicted, scheme)
+        return {
+            "f1": report.headline,
+            "strict_f1": report.strict.micro.f1,
+            "lenient_f1": report.lenient.micro.f1,
+            "token_accuracy": report.token_accuracy,
+        }
+
+    return compute
+
+
+def _logprobs(logits, labels):
+    if isinstance(logits, tuple):
+        logits = logits[0]
+    return torch.log_softmax(logits.float(), dim=-1)
+
+
+def train(cfg: TrainConfig, console: Console | None = None) -> TrainResult:
+    """Fine-tune, select the best checkpoint on validation, save a reloadable model directory."""
+    cfg.validate()
+    console = console or Console(stderr=True)
+    set_seed(cfg.seed)
+    output = Path(cfg.output)
+
+    train_sents = _load_split(cfg.train, cfg, cfg.max_train_sentences)
+    require_tags(train_sents, "training")
+    source_scheme = input_scheme(train_sents, cfg.scheme)
+    scheme = model_scheme(source_scheme, cfg.train_scheme)
+    train_tags = convert_all(train_sents, source_scheme, scheme)
+    labels = label_set(train_tags, scheme)
+    label_ids = {label: i for i, label in enumerate(labels)}
+
+    val_sents: list[Sentence] = []
+    if cfg.validation:
+        val_sents = _load_split(cfg.validation, cfg, cfg.max_validation_sentences)
+        require_tags(val_sents, "validation")
+        val_tags = convert_all(val_sents, input_scheme(val_sents, cfg.scheme or source_scheme), scheme, labels)
+
+    precision = Precision.choose(cfg.precision, cfg.quantize)
+    model, tokenizer = load_base(
+        cfg.model, labels, precision=precision, attn_implementation=cfg.attn_implementation
+    )
+    encoder = WindowEncoder(tokenizer, cfg.max_length, cfg.stride)
+    train_split = _encode(encoder, train_sents, train_tags, label_ids)
+    val_split = _encode(encoder, val_sents, val_tags, label_ids) if val_sents else None
+    console.print(
+        f"[bold]lookright train[/] {len(train_sents):,} sentences -> {len(train_split.windows):,} windows "
+        f"({sum(len(w) for w in train_split.windows):,} subwords), {len(labels)} labels ({scheme}), "
+        f"unmask {cfg.unmask}, {cfg.method}, {precision.dtype} on {precision.device}"
+        + (" (4-bit)" if precision.quantize_4bit else "")
+    )
+
+    unmask(model, cfg.unmask)
+    if cfg.method == "lora":
+        settings = LoraSettings(r=cfg.lora_r, alpha=cfg.lora_alpha, dropout=cfg.lora_dropout, targets=cfg.lora_targets)
+        model = add_lora(model, settings, quantized=precision.quantize_4bit)
+    verify_unmasking(model)  # again, on the model exactly as it will be trained
+
+    trainer = _make_trainer(cfg, model, tokenizer, train_split, val_split, labels, scheme, precision, console)
+    checkpoint_dir = output / CHECKPOINT_DIR
+    resume_from = None
+    if cfg.resume:
+        resume_from = get_last_checkpoint(str(checkpoint_dir)) if checkpoint_dir.is_dir() else None
+        if resume_from is None:
+            raise LookrightError(f"--resume: no checkpoint found in {checkpoint_dir}")
+        console.print(f"resuming from {resume_from}")
+    started = time.perf_counter()
+    trainer.train(resume_from_checkpoint=resume_from)
+    train_seconds = time.perf_counter() - started
+    tokens = trainer.state.num_input_tokens_seen or 0
+
+    validation = None
+    if val_split is not None and trainer.is_world_process_zero():
+        validation = evaluate_split(trainer.model, tokenizer, val_split, labels, scheme, cfg.eval_batch_tokens)
+    result = TrainResult(
+        output=output,
+        validation=validation,
+        train_seconds=train_seconds,
+        tokens_per_second=tokens / train_seconds if train_seconds else 0.0,
+        peak_memory_mb=peak_memory_mb(),
+        steps=trainer.state.global_step,
+    )
+    if trainer.is_world_process_zero():
+        card = ModelCard(
+            labels=labels,
+            scheme=scheme,
+            method=cfg.method,
+            base_model=base_model_spec(cfg.model),
+            max_length=cfg.max_length,
+            stride=cfg.stride,
+            unmask=cfg.unmask,
+            label_column=cfg.label_column,
+            training={
+                "config": cfg.to_dict(),
+                "source_scheme": source_scheme,
+                "train_sentences": len(train_sents),
+                "validation_sentences": len(val_sents),
+                "steps": result.steps,
+                "train_seconds": round(train_seconds, 1),
+                "tokens_seen": tokens,
+                "tokens_per_second": round(result.tokens_per_second, 1),
+                "peak_memory_mb": round(result.peak_memory_mb, 1),
+                "best_checkpoint": trainer.state.best_model_checkpoint,
+                "selection": "validation " + ("f1" if val_split else "(none: last step)"),
+                "lookright_version": __version__,
+                "torch_version": torch.__version__,
+                "transformers_version": _version("transformers"),
+                "attn_implementation": cfg.attn_implementation,
+                "precision": str(precision.dtype),
+            },
+            metrics={"validation": validation.to_dict()} if validation else {},
+        )
+        save_model_dir(trainer.model, tokenizer, card, output)
+    return result
+
+
+def evaluate_split(model, tokenizer, split: EncodedSplit, labels, scheme, token_budget: int) -> EvaluationReport:
+    """Word-level evaluation with the same windows, stitching and decoding as prediction."""
+    from ..inference.scoring import score_windows
+
+    scores = score_windows(model, split.windows, tokenizer.pad_token_id, token_budget=token_budget)
+    predicted = word_predictions(scores, split, labels, scheme, "argmax")
+    return evaluate_tags(
+        split.tags,
+        predicted,
+        scheme,
+        tokens=[s.tokens for s in split.sentences],
+        sources=[s.where for s in split.sentences],
+    )
+
+
+def _version(package: str) -> str:
+    from importlib.metadata import version
+
+    return version(package)
+
+
+def _make_trainer(cfg, model, tokenizer, train_split, val_split, labels, scheme, precision, console) -> Trainer:
+    steps_per_epoch = math.ceil(len(train_split.features) / (cfg.batch_size * cfg.grad_accum * _world_size()))
+    total_steps = cfg.max_steps if cfg.max_steps > 0 else math.ceil(steps_per_epoch * cfg.epochs)
+    has_val = val_split is not None
+    eval_every = cfg.eval_every or steps_per_epoch
+    eval_every = max(1, min(eval_every, total_steps))
+    on_gpu = precision.device.startswith("cuda")
+    args = TrainingArguments(
+        output_dir=str(Path(cfg.output) / CHECKPOINT_DIR),
+        per_device_train_batch_size=cfg.batch_size,
+        per_device_eval_batch_size=max(cfg.batch_size, 32),
+        gradient_accumulation_steps=cfg.grad_accum,
+        num_train_epochs=cfg.epochs,
+        max_steps=cfg.max_steps,
+        learning_rate=cfg.learning_rate,
+        weight_decay=cfg.weight_decay,
+        warmup_steps=int(round(cfg.warmup_ratio * total_steps)),
+        lr_scheduler_type="linear",
+        max_grad_norm=1.0,
+        seed=cfg.seed,
+        data_seed=cfg.seed,
+        train_sampling_strategy="group_by_length",
+        eval_strategy="steps" if has_val else "no",
+        eval_steps=eval_every,
+        save_strategy="steps",
+        save_steps=eval_every,
+        save_total_limit=cfg.keep_checkpoints,
+        load_best_model_at_end=has_val,
+        metric_for_best_model="f1" if has_val else None,
+        greater_is_better=True,
+        logging_steps=max(1, min(50, eval_every // 4)),
+        include_num_input_tokens_seen="non_padding",
+        report_to="none",
+        bf16=on_gpu and precision.dtype == torch.bfloat16,
+        fp16=on_gpu and precision.dtype == torch.float16,
+        use_cpu=not on_gpu,
+        activation_checkpointing=cfg.gradient_checkpointing,
+        dataloader_num_workers=0,
+        remove_unused_columns=False,
+        include_for_metrics=["inputs"],
+        disable_tqdm=False,
+    )
+    callbacks = [RichProgressCallback(console)]
+    if has_val and cfg.patience:
+        callbacks.append(EarlyStoppingCallback(early_stopping_patience=cfg.patience))
+    trainer = LookrightTrainer(
+        model=model,
+        args=args,
+        train_dataset=train_split.features,
+        eval_dataset=val_split.features if has_val else None,
+        data_collator=DataCollatorForTokenClassification(tokenizer, label_pad_token_id=IGNORE_INDEX),
+        compute_metrics=_metrics_function(val_split, labels, scheme, "argmax") if has_val else None,
+        preprocess_logits_for_metrics=_logprobs if has_val else None,
+        callbacks=callbacks,
+    )
+    trainer.remove_callback(ProgressCallback)
+    return trainer
+
+
+def _world_size() -> int:
+    return int(os.environ.get("WORLD_SIZE", "1"))
+
+
+def summarize(result: TrainResult) -> dict[str, Any]:
+    """A JSON-friendly summary for the CLI and benchmarks."""
+    out = {
+        "output": str(result.output),
+        "train_seconds": round(result.train_seconds, 1),
+        "tokens_per_second": round(result.tokens_per_second, 1),
+        "peak_memory_mb": round(result.peak_memory_mb, 1),
+        "steps": result.steps,
+    }
+    if result.validation is not None:
+        out["validation_metric"] = result.validation.headline_name
+        out["validation_score"] = round(result.validation.headline, 4)
+    return out

@@ -1,0 +1,164 @@
+"""Training -> saved directory -> reload -> evaluate/predict, on a tiny random Llama (mechanics only)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from lookright.cli import app
+from lookright.errors import DataError, LookrightError
+from lookright.inference import Tagger
+from lookright.modeling.artifact import ModelCard
+from lookright.training import TrainConfig, train
+from lookright.unmasking import current_unmasking, probe_attention
+
+
+def _config(tiny_model_dir, conll2003, output, **overrides) -> TrainConfig:
+    settings = dict(
+        train=str(conll2003 / "train.txt"),
+        validation=str(conll2003 / "validation.txt"),
+        output=str(output),
+        model=str(tiny_model_dir),
+        label_column=3,
+        max_train_sentences=64,
+        max_validation_sentences=24,
+        max_steps=6,
+        eval_every=3,
+        batch_size=8,
+        learning_rate=5e-3,
+        unmask="0011",
+    )
+    settings.update(overrides)
+    return TrainConfig(**settings)
+
+
+@pytest.fixture(scope="module")
+def trained(tiny_model_dir, conll2003, tmp_path_factory):
+    output = tmp_path_factory.mktemp("lora-run")
+    result = train(_config(tiny_model_dir, conll2003, output))
+    return result
+
+
+def test_training_writes_a_complete_model_directory(trained):
+    names = {p.name for p in trained.output.iterdir()}
+    assert {"lookright.json", "config.json", "adapter_config.json", "adapter_model.safetensors", "tokenizer.json"} <= names
+    card = ModelCard.read(trained.output)
+    assert card.labels[0] == "O" and "B-PER" in card.labels and "I-MISC" in card.labels
+    assert card.unmask == "0011" and card.method == "lora" and card.scheme == "IOB2"
+    assert card.training["steps"] == 6
+    config = json.loads((trained.output / "config.json").read_text())
+    assert config["lookright_unmask"]["layers"] == [2, 3]
+    assert config["id2label"]["0"] == "O"
+
+
+def test_best_checkpoint_is_selected_on_validation(trained):
+    card = ModelCard.read(trained.output)
+    state = json.loads((trained.output / "checkpoints" / "checkpoint-6" / "trainer_state.json").read_text())
+    evals = [e["eval_f1"] for e in state["log_history"] if "eval_f1" in e]
+    assert len(evals) == 2
+    assert state["best_metric"] == max(evals)
+    assert card.training["best_checkpoint"].endswith("checkpoint-" + str(3 if evals[0] >= evals[1] else 6))
+
+
+def test_reloaded_model_reproduces_validation_scores_exactly(trained, conll2003):
+    """The trained head must survive save/reload (a classic peft pitfall) and unmasking be re-applied."""
+    tagger = Tagger.load(trained.output)
+    assert current_unmasking(tagger.model).layers == (2, 3)
+    assert probe_attention(tagger.model).sees_right == (2, 3)
+    from lookright.data.readers import read_data
+
+    sentences = read_data(conll2003 / "validation.txt", label_column=3)[:24]
+    report = tagger.evaluate(sentences)
+    assert report.to_dict()["strict"] == trained.validation.to_dict()["strict"]
+    assert report.token_accuracy == trained.validation.token_accuracy
+
+
+def test_tagger_returns_words_and_spans_with_exact_character_offsets(trained):
+    tagger = Tagger.load(trained.output)
+    text = "EU  rejects\tGerman call,\nsays Zürich's café 😀 ."
+    tagged = tagger(text)
+    assert [w.text for w in tagged.words] == [text[w.start : w.end] for w in tagged.words]
+    assert "".join(w.text for w in tagged.words) == "".join(text.split())
+    for span in tagged.spans:
+        assert span.text == text[span.start : span.end] and span.label in {"PER", "ORG", "LOC", "MISC"}
+        assert 0 <= span.score <= 1
+    many = tagger.predict([text, "Short one .", ["Pre", "tokenised", "input"]])
+    assert [len(t.words) for t in many] == [len(tagged.words), 3, 3]
+    assert many[0].to_dict() == tagged.to_dict()
+
+
+def test_long_inputs_are_windowed_and_every_word_is_labelled(trained):
+    tagger = Tagger.load(trained.output)
+    words = ("The European Commission said on Thursday it disagreed with German advice ." * 30).split()
+    labels = tagger.tag_words([words])[0]
+    assert len(labels) == len(words) > 300
+    assert all(label in tagger.labels for label in labels)
+
+
+def test_unknown_label_at_evaluation_names_file_and_line(trained, tmp_path):
+    bad = tmp_path / "bad.conll"
+    bad.write_text("EU NNP B-NP B-ORG\nrejects VBZ B-VP O\n\nPeter NNP B-NP B-CHEF\n")
+    tagger = Tagger.load(trained.output)
+    with pytest.raises(DataError, match=r"bad.conll:4.*'B-CHEF'.*never saw"):
+        tagger.evaluate(bad, label_column=3)
+
+
+def test_full_fine_tuning_saves_and_reloads_full_weights(tiny_model_dir, conll2003, tmp_path):
+    result = train(_config(tiny_model_dir, conll2003, tmp_path, method="full", max_steps=2, eval_every=2, unmask="1000"))
+    assert (tmp_path / "model.safetensors").is_file() and not (tmp_path / "adapter_config.json").exists()
+    tagger = Tagger.load(tmp_path)
+    assert probe_attention(tagger.model).sees_right == (0,)
+    report = tagger.evaluate(str(conll2003 / "validation.txt"), label_column=3)
+    assert report.counts.sentences == 3250
+    assert result.validation is not None
+
+
+def test_training_resumes_from_the_last_checkpoint(tiny_model_dir, conll2003, tmp_path):
+    train(_config(tiny_model_dir, conll2003, tmp_path, max_steps=3, eval_every=3))
+    resumed = train(_config(tiny_model_dir, conll2003, tmp_path, max_steps=6, eval_every=3, resume=True))
+    assert resumed.steps == 6
+    state = json.loads((tmp_path / "checkpoints" / "checkpoint-6" / "trainer_state.json").read_text())
+    assert [e["step"] for e in state["log_history"] if "eval_f1" in e] == [3, 6]
+
+
+def test_resume_without_checkpoint_is_a_clear_error(tiny_model_dir, conll2003, tmp_path):
+    with pytest.raises(LookrightError, match="no checkpoint found"):
+        train(_config(tiny_model_dir, conll2003, tmp_path, resume=True))
+
+
+def test_cli_train_evaluate_predict(tiny_model_dir, conll2003, tmp_path):
+    runner = CliRunner()
+    out = tmp_path / "cli-model"
+    result = runner.invoke(app, [
+        "train", "--train", str(conll2003 / "train.txt"), "--validation", str(conll2003 / "validation.txt"),
+        "--label-column", "3", "--model", str(tiny_model_dir), "--output", str(out), "--max-train-sentences", "32",
+        "--max-validation-sentences", "16", "--max-steps", "2", "--eval-every", "2", "--unmask", "0001",
+    ])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout[result.stdout.index("{"):])["steps"] == 2
+    report_path = tmp_path / "report.json"
+    result = runner.invoke(app, ["evaluate", "--model", str(out), "--data", str(conll2003 / "test.txt"), "-o", str(report_path)])
+    assert result.exit_code == 0, result.output
+    report = json.loads(report_path.read_text())
+    assert report["counts"]["sentences"] == 3453 and "lenient" in report and "confusion" in report
+    result = runner.invoke(app, ["predict", "--model", str(out), "EU rejects German call ."])
+    assert result.exit_code == 0, result.output
+    line = json.loads(result.stdout.strip().splitlines()[-1])
+    assert [w["text"] for w in line["words"]] == ["EU", "rejects", "German", "call", "."]
+
+
+def test_config_file_and_flags_combine(tmp_path):
+    path = tmp_path / "train.toml"
+    path.write_text('[train]\ntrain = "a.conll"\nunmask = "0110"\nlearning_rate = 0.0005\n')
+    cfg = TrainConfig.from_file(path, learning_rate=0.001)
+    assert (cfg.train, cfg.unmask, cfg.learning_rate) == ("a.conll", "0110", 0.001)
+    path.write_text('train = "a.conll"\nlearning_rat = 1\n')
+    with pytest.raises(ValueError, match="unknown settings.*learning_rat"):
+        TrainConfig.from_file(path)
+
+
+def test_invalid_unmask_config_fails_before_anything_is_loaded(tmp_path):
+    with pytest.raises(ValueError, match="only '0'.*'1'"):
+        train(TrainConfig(train=str(tmp_path / "missing.conll"), unmask="0021"))

@@ -62,7 +62,7 @@ def train(
     patience: Annotated[int | None, Opt("--patience", help="Early stopping after N validations without improvement.")] = None,
     precision: Annotated[str | None, Opt("--precision", help="auto, fp32, bf16 or fp16.")] = None,
     quantize: Annotated[str | None, Opt("--quantize", help="none, 4bit or auto (4-bit QLoRA on a CUDA GPU).")] = None,
-    attn_implementation: Annotated[str | None, Opt("--attn", help="sdpa, eager, flash_attention_2 ...")] = None,
+    attn_implementation: Annotated[str | None, Opt("--attn", help="auto (SDPA where supported), sdpa, eager, flash_attention_2 ...")] = None,
     gradient_checkpointing: Annotated[bool | None, Opt("--gradient-checkpointing/--no-gradient-checkpointing")] = None,
     resume: Annotated[bool, Opt("--resume", help="Continue from the last checkpoint in OUTPUT/checkpoints.")] = False,
 ) -> None:
@@ -136,7 +136,7 @@ def predict(
 def check_unmask(
     model: Annotated[str | None, Opt("--model", help="HF model dir or .gguf; default: bundled SmolLM2-135M.")] = None,
     unmask: Annotated[str, Opt("--unmask", help="Group string or layers:i,j.")] = "0011",
-    attn_implementation: Annotated[str, Opt("--attn")] = "sdpa",
+    attn_implementation: Annotated[str, Opt("--attn", help="auto, sdpa, eager, flash_attention_2 ...")] = "auto",
 ) -> None:
     """Apply an unmasking config and print, per block, whether it sees right context (measured)."""
     from .modeling.loading import load_base

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ..errors import DataError
+from .hub import is_hub_spec, iter_hub
 from .schemes import normalize_scheme, validate_tag
 from .sentence import Sentence
 from .words import split_words
@@ -283,6 +284,8 @@ def iter_data(
     there means `conllu_column`); None reads CoNLL and CoNLL-U files unlabeled. JSONL files carry
     their own labels.
     """
+    if is_hub_spec(path):
+        return iter_hub(str(path), label_column)
     kind = _format(path, fmt)
     if kind == "jsonl":
         return iter_jsonl(path)

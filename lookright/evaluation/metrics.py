@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from seqeval.metrics import classification_report
 from seqeval.scheme import IOB2, IOBES
 
+from ..data.schemes import convert_tags, tags_to_spans
 from .report import (
     Confusion,
     Counts,
@@ -29,7 +30,6 @@ from .report import (
 
 SCHEMES = ("IOB1", "IOB2", "BIOES", "IO", "NONE")
 _PREFIXES = {"IOB1": "BI", "IOB2": "BI", "BIOES": "BIES", "IO": "I"}
-_BIOES_TO_IOB2 = {"B": "B", "I": "I", "E": "I", "S": "B"}
 
 Span = tuple[int, int, str]  # (start, end exclusive, type)
 
@@ -38,33 +38,12 @@ def to_iob2(tags: Sequence[str], scheme: str) -> list[str]:
     """Rewrite one sentence in IOB2, the encoding that lenient scoring and span extraction read."""
     if scheme in ("IOB2", "NONE"):
         return list(tags)
-    if scheme == "BIOES":
-        return [tag if tag == "O" else _BIOES_TO_IOB2[tag[0]] + tag[1:] for tag in tags]
-    # IOB1 and IO: an I- tag opens a span unless the previous word carries the same type.
-    out: list[str] = []
-    previous_type: str | None = None
-    for tag in tags:
-        type_ = None if tag == "O" else tag[2:]
-        out.append(f"B-{type_}" if tag.startswith("I-") and type_ != previous_type else tag)
-        previous_type = type_
-    return out
+    return convert_tags(tags, scheme, "IOB2")
 
 
 def extract_spans(iob2_tags: Sequence[str]) -> list[Span]:
     """Spans of an IOB2 sentence; a span opens at B- or at an I- that continues nothing (as conlleval)."""
-    spans: list[Span] = []
-    start: int | None = None
-    current = ""
-    for i, tag in enumerate(iob2_tags):
-        prefix, _, type_ = tag.partition("-")
-        if start is not None and (prefix != "I" or type_ != current):
-            spans.append((start, i, current))
-            start = None
-        if start is None and prefix in ("B", "I"):
-            start, current = i, type_
-    if start is not None:
-        spans.append((start, len(iob2_tags), current))
-    return spans
+    return [(span.start, span.end, span.label) for span in tags_to_spans(iob2_tags, "IOB2")]
 
 
 def evaluate_tags(

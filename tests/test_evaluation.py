@@ -230,3 +230,21 @@ def test_render_omits_the_matrix_for_big_label_sets():
     out = console.file.getvalue()
     assert "omitted" in out and "gold \\ pred" not in out
     assert "0.00" in out  # token accuracy
+
+
+def test_score_files_compares_any_prediction_file_with_gold(tmp_path):
+    from lookright.errors import DataError
+    from lookright.evaluation.files import score_files
+
+    gold = tmp_path / "gold.conll"
+    gold.write_text("Peter B-PER\nSmith I-PER\nin O\nParis B-LOC\n\nIBM B-ORG\n")
+    pred = tmp_path / "pred.conll"
+    pred.write_text("Peter B-PER\nSmith I-PER\nin O\nParis B-ORG\n\nIBM B-ORG\n")
+    report = score_files(gold, pred)
+    # gold spans PER, LOC, ORG; predicted PER, ORG(wrong type), ORG -> P = R = 2/3
+    assert report.strict.micro.f1 == pytest.approx(2 / 3)
+    assert report.type_confusions == {"LOC->ORG": 1}
+    shifted = tmp_path / "shifted.conll"
+    shifted.write_text("Peter B-PER\nSmith I-PER\nin O\nLyon B-LOC\n\nIBM B-ORG\n")
+    with pytest.raises(DataError, match=r"shifted.conll:1: words differ .*gold.conll:1.*word 3: 'Paris' vs 'Lyon'"):
+        score_files(gold, shifted)

@@ -159,6 +159,19 @@ class EvaluationReport:
             console.print(self._confusion_table())
         else:
             console.print(f"confusion matrix ({len(self.confusion.labels)} labels) omitted; see the JSON report")
+        self._print_examples(console, per_bucket=RENDERED_EXAMPLES)
+
+    def _print_examples(self, console: Console, per_bucket: int) -> None:
+        """A couple of concrete errors per type: what users read before they trust a number."""
+        shown = [(bucket, ex) for bucket, items in sorted(self.examples.items()) for ex in items[:per_bucket]]
+        if not shown:
+            return
+        console.print(f"[bold]Error examples[/bold] (up to {per_bucket} per type; all in the JSON report)")
+        for bucket, ex in shown:
+            gold = f"{ex.gold.text!r}:{ex.gold.type}" if ex.gold else "-"
+            pred = ", ".join(f"{p.text!r}:{p.type}" for p in ex.pred) or "-"
+            where = f" [dim]{ex.source}[/dim]" if ex.source else ""
+            console.print(f"  {bucket:>9} {ex.kind:<17} gold {gold}  pred {pred}{where}", highlight=False)
 
     def _overall_table(self) -> Table:
         table = Table(title="Overall")
@@ -210,6 +223,9 @@ class EvaluationReport:
             cells = [f"[bold]{n}[/bold]" if i == j else (str(n) if n else "·") for j, n in enumerate(row)]
             table.add_row(label, *cells)
         return table
+
+
+RENDERED_EXAMPLES = 2
 
 
 def _pct(value: float) -> str:

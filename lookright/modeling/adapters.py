@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import torch
 from peft import LoraConfig, PeftModel, TaskType, get_peft_model, prepare_model_for_kbit_training
 from torch import nn
 from transformers import PreTrainedModel
@@ -70,4 +71,8 @@ def add_lora(model: PreTrainedModel, settings: LoraSettings, *, quantized: bool 
         modules_to_save=[HEAD_MODULE, *settings.extra_trainable],
         bias="none",
     )
-    return get_peft_model(model, config)
+    wrapped = get_peft_model(model, config)
+    for parameter in wrapped.parameters():  # adapters and head learn in fp32 over a bf16/4-bit base
+        if parameter.requires_grad and parameter.dtype != torch.float32:
+            parameter.data = parameter.data.float()
+    return wrapped

@@ -32,19 +32,35 @@ class Precision:
     device: str
 
     @classmethod
-    def choose(cls, precision: str = "auto", quantize: str = "none", device: str | None = None) -> Precision:
+    def choose(
+        cls, precision: str = "auto", quantize: str = "none", device: str | None = None, method: str = "lora"
+    ) -> Precision:
+        """`quantize="auto"`: 4-bit QLoRA when a CUDA GPU and bitsandbytes are there and LoRA is used.
+
+        On a GPU, LoRA keeps the frozen base in bf16 (adapters and head are trained in fp32, see
+        `add_lora`); full fine-tuning keeps fp32 master weights and trains under bf16 autocast.
+        """
         device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-        if precision == "auto":
-            bf16_ok = device.startswith("cuda") and torch.cuda.is_available() and torch.cuda.is_bf16_supported()
-            dtype = torch.bfloat16 if bf16_ok else torch.float32
-        else:
-            dtype = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]
+        on_gpu = device.startswith("cuda") and torch.cuda.is_available()
         if quantize not in ("none", "4bit", "auto"):
             raise ModelError(f"unknown quantization {quantize!r}: use none, 4bit or auto")
-        q4 = quantize == "4bit" or (quantize == "auto" and device.startswith("cuda"))
-        if q4 and not device.startswith("cuda"):
+        if quantize == "4bit" and not on_gpu:
             raise ModelError("4-bit QLoRA needs a CUDA GPU (bitsandbytes); on CPU use --quantize none")
+        if quantize == "4bit" and method != "lora":
+            raise ModelError("4-bit weights cannot be fine-tuned directly: use --method lora with --quantize 4bit")
+        has_bnb = importlib.util.find_spec("bitsandbytes") is not None
+        q4 = quantize == "4bit" or (quantize == "auto" and on_gpu and method == "lora" and has_bnb)
+        if precision == "auto":
+            bf16_ok = on_gpu and torch.cuda.is_bf16_supported()
+            dtype = torch.bfloat16 if bf16_ok and method == "lora" else torch.float32
+        else:
+            dtype = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]
         return cls(dtype=dtype, quantize_4bit=q4, device=device)
+
+    @property
+    def autocast_bf16(self) -> bool:
+        """Train under bf16 autocast (GPU with bf16 support), whatever the weights' dtype."""
+        return self.device.startswith("cuda") and torch.cuda.is_available() and torch.cuda.is_bf16_supported()
 
 
 @contextlib.contextmanager

@@ -48,7 +48,7 @@ class TrainConfig:
     eval_every: int | None = None  # optimizer steps between validations; None = once per epoch
     patience: int | None = 3  # early stopping after this many validations without improvement
     precision: str = "auto"  # auto | fp32 | bf16 | fp16
-    quantize: str = "none"  # none | 4bit | auto (4bit when a CUDA GPU is present)
+    quantize: str = "auto"  # auto (4-bit QLoRA on a CUDA GPU with bitsandbytes) | 4bit | none
     attn_implementation: str = "auto"
     gradient_checkpointing: bool = False
     eval_batch_tokens: int = 8192

@@ -170,7 +170,7 @@ def train(cfg: TrainConfig, console: Console | None = None) -> TrainResult:
         require_tags(val_sents, "validation")
         val_tags = convert_all(val_sents, input_scheme(val_sents, cfg.scheme or source_scheme), scheme, labels)
 
-    precision = Precision.choose(cfg.precision, cfg.quantize)
+    precision = Precision.choose(cfg.precision, cfg.quantize, method=cfg.method)
     model, tokenizer = load_base(
         cfg.model, labels, precision=precision, attn_implementation=cfg.attn_implementation
     )
@@ -302,7 +302,7 @@ def _make_trainer(cfg, model, tokenizer, train_split, val_split, labels, scheme,
         logging_steps=max(1, min(50, eval_every // 4)),
         include_num_input_tokens_seen="non_padding",
         report_to="none",
-        bf16=on_gpu and precision.dtype == torch.bfloat16,
+        bf16=precision.autocast_bf16 and precision.dtype != torch.float16,
         fp16=on_gpu and precision.dtype == torch.float16,
         use_cpu=not on_gpu,
         activation_checkpointing=cfg.gradient_checkpointing,

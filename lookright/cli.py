@@ -29,36 +29,54 @@ out = Console()
 
 Opt = typer.Option
 
+# options shared by `train` and `sweep`
+TrainFile = Annotated[str | None, Opt("--train", help="Training file (CoNLL, CoNLL-U or JSONL, or hf:dataset:split).")]
+ValidationFile = Annotated[str | None, Opt("--validation", help="Validation file: model selection happens here only.")]
+TestFile = Annotated[str | None, Opt("--test", help="Scored once with the final model (never used for selection).")]
+ModelSpec = Annotated[str | None, Opt("--model", help="HF model dir, .gguf file or hub id; default: bundled SmolLM2-135M.")]
+ConfigFile = Annotated[Path | None, Opt("--config", help="JSON/TOML file with any training setting; flags override it.")]
+LabelColumn = Annotated[str | None, Opt("--label-column", help="CoNLL column index (CoNLL-2003: 3 NER, 2 chunk, 1 POS), upos/xpos, or a hf: field.")]
+DataFormat = Annotated[str | None, Opt("--format", help="auto, conll, conllu or jsonl.")]
+Method = Annotated[str | None, Opt("--method", help="lora or full.")]
+Epochs = Annotated[float | None, Opt("--epochs")]
+MaxSteps = Annotated[int | None, Opt("--max-steps")]
+BatchSize = Annotated[int | None, Opt("--batch-size")]
+LearningRate = Annotated[float | None, Opt("--lr")]
+Seed = Annotated[int | None, Opt("--seed")]
+MaxTrainSentences = Annotated[int | None, Opt("--max-train-sentences", help="Use only the first N training sentences.")]
+MaxValidationSentences = Annotated[int | None, Opt("--max-validation-sentences")]
+
 
 @app.command()
 def train(
-    train: Annotated[str | None, Opt("--train", help="Training file (CoNLL, CoNLL-U or JSONL).")] = None,
-    validation: Annotated[str | None, Opt("--validation", help="Validation file: selects the best checkpoint.")] = None,
+    train: TrainFile = None,
+    validation: ValidationFile = None,
+    test: TestFile = None,
     output: Annotated[str | None, Opt("--output", "-o", help="Directory for the trained model.")] = None,
-    model: Annotated[str | None, Opt("--model", help="HF model dir, .gguf file or hub id; default: bundled SmolLM2-135M.")] = None,
-    config: Annotated[Path | None, Opt("--config", help="JSON/TOML file with any training setting; flags override it.")] = None,
-    label_column: Annotated[str | None, Opt("--label-column", help="CoNLL column index (e.g. 3 = CoNLL-2003 NER, 2 = chunk, 1 = POS) or upos/xpos.")] = None,
-    data_format: Annotated[str | None, Opt("--format", help="auto, conll, conllu or jsonl.")] = None,
+    model: ModelSpec = None,
+    config: ConfigFile = None,
+    label_column: LabelColumn = None,
+    data_format: DataFormat = None,
     scheme: Annotated[str | None, Opt("--scheme", help="Scheme of the input tags (IOB1, IOB2, BIOES, IO, NONE); default: detect.")] = None,
     train_scheme: Annotated[str | None, Opt("--train-scheme", help="Scheme the model learns: IOB2 or BIOES.")] = None,
     unmask: Annotated[str | None, Opt("--unmask", help="Bidirectional groups, e.g. 0011 (first char = input side), or layers:20,21.")] = None,
-    method: Annotated[str | None, Opt("--method", help="lora or full.")] = None,
+    method: Method = None,
     lora_r: Annotated[int | None, Opt("--lora-r")] = None,
     lora_alpha: Annotated[int | None, Opt("--lora-alpha")] = None,
     lora_dropout: Annotated[float | None, Opt("--lora-dropout")] = None,
     lora_targets: Annotated[str | None, Opt("--lora-targets", help="all, attention, qv or module names.")] = None,
-    epochs: Annotated[float | None, Opt("--epochs")] = None,
-    max_steps: Annotated[int | None, Opt("--max-steps")] = None,
-    batch_size: Annotated[int | None, Opt("--batch-size")] = None,
+    epochs: Epochs = None,
+    max_steps: MaxSteps = None,
+    batch_size: BatchSize = None,
     grad_accum: Annotated[int | None, Opt("--grad-accum")] = None,
-    learning_rate: Annotated[float | None, Opt("--lr")] = None,
+    learning_rate: LearningRate = None,
     weight_decay: Annotated[float | None, Opt("--weight-decay")] = None,
     warmup_ratio: Annotated[float | None, Opt("--warmup-ratio")] = None,
     max_length: Annotated[int | None, Opt("--max-length", help="Subwords per window (longer sentences are windowed, never cut).")] = None,
     stride: Annotated[int | None, Opt("--stride", help="Subwords of overlap between windows.")] = None,
-    seed: Annotated[int | None, Opt("--seed")] = None,
-    max_train_sentences: Annotated[int | None, Opt("--max-train-sentences", help="Use only the first N training sentences.")] = None,
-    max_validation_sentences: Annotated[int | None, Opt("--max-validation-sentences")] = None,
+    seed: Seed = None,
+    max_train_sentences: MaxTrainSentences = None,
+    max_validation_sentences: MaxValidationSentences = None,
     eval_every: Annotated[int | None, Opt("--eval-every", help="Validate every N optimizer steps (default: each epoch).")] = None,
     patience: Annotated[int | None, Opt("--patience", help="Early stopping after N validations without improvement.")] = None,
     precision: Annotated[str | None, Opt("--precision", help="auto, fp32, bf16 or fp16.")] = None,
@@ -69,20 +87,62 @@ def train(
 ) -> None:
     """Fine-tune a decoder as a token classifier, selecting the best checkpoint on validation."""
     overrides = {k: v for k, v in locals().items() if k not in ("config", "resume") and v is not None}
-    from .training import TrainConfig, summarize
+    from .training import summarize
     from .training import train as run_train
 
-    if "label_column" in overrides:
-        overrides["label_column"] = _column(overrides["label_column"])
-    if config is not None:
-        cfg = TrainConfig.from_file(config, **overrides)
-    else:
-        cfg = TrainConfig(**overrides)
+    cfg = _train_config(config, overrides)
     cfg.resume = resume
     result = run_train(cfg, console=err)
-    if result.validation is not None:
-        result.validation.render(out)
+    for name, report in (("validation", result.validation), ("test", result.test)):
+        if report is not None:
+            out.rule(name)
+            report.render(out)
     out.print_json(json.dumps(summarize(result)))
+
+
+@app.command()
+def sweep(
+    train: TrainFile = None,
+    validation: ValidationFile = None,
+    test: TestFile = None,
+    output: Annotated[str, Opt("--output", "-o", help="Sweep directory (results.jsonl, summary.md, chart).")] = "runs/sweep",
+    groups: Annotated[int, Opt("--groups", help="Number of contiguous block groups m (configs have m characters).")] = 4,
+    configs: Annotated[str | None, Opt("--configs", help="Comma-separated configs; default: all 2^m.")] = None,
+    strategy: Annotated[str, Opt("--strategy", help="exhaustive or successive-halving.")] = "exhaustive",
+    eta: Annotated[int, Opt("--eta", help="Successive halving: keep the best 1/eta at each rung.")] = 4,
+    min_fraction: Annotated[float, Opt("--min-fraction", help="Successive halving: budget share of the first rung.")] = 0.125,
+    retrain_best: Annotated[bool, Opt("--retrain-best", help="Retrain the winner with validation-based selection into OUTPUT/best.")] = False,
+    keep_models: Annotated[bool, Opt("--keep-models", help="Keep every configuration's model (default: only the best).")] = False,
+    model: ModelSpec = None,
+    config: ConfigFile = None,
+    label_column: LabelColumn = None,
+    data_format: DataFormat = None,
+    method: Method = None,
+    epochs: Epochs = None,
+    max_steps: MaxSteps = None,
+    batch_size: BatchSize = None,
+    learning_rate: LearningRate = None,
+    seed: Seed = None,
+    max_train_sentences: MaxTrainSentences = None,
+    max_validation_sentences: MaxValidationSentences = None,
+) -> None:
+    """Train one model per unmasking configuration (same seed, data order, budget) and rank them on validation."""
+    sweep_keys = ("output", "groups", "configs", "strategy", "eta", "min_fraction", "retrain_best", "keep_models", "config")
+    overrides = {k: v for k, v in locals().items() if k not in sweep_keys and v is not None}
+    from .sweep import SweepConfig, parse_config_list, run_sweep
+
+    cfg = SweepConfig(
+        base=_train_config(config, overrides),
+        output=output,
+        groups=groups,
+        configs=parse_config_list(configs),
+        strategy=strategy,
+        eta=eta,
+        min_fraction=min_fraction,
+        retrain_best=retrain_best,
+        keep_models=keep_models,
+    )
+    run_sweep(cfg, console=err)
 
 
 @app.command()
@@ -173,6 +233,17 @@ def check_unmask(
     out.print(f"padding leaks: {list(probe.padding_leaks) or 'none'}")
     if not probe.ok:
         raise typer.Exit(1)
+
+
+def _train_config(config_file: Path | None, overrides: dict):
+    """Settings from an optional JSON/TOML file, overridden by the flags that were given."""
+    from .training import TrainConfig
+
+    if "label_column" in overrides:
+        overrides["label_column"] = _column(overrides["label_column"])
+    if config_file is not None:
+        return TrainConfig.from_file(config_file, **overrides)
+    return TrainConfig(**overrides)
 
 
 def _column(value: str | int | None) -> int | str | None:

@@ -47,6 +47,9 @@ class TrainConfig:
     max_validation_sentences: int | None = None
     eval_every: int | None = None  # optimizer steps between validations; None = once per epoch
     patience: int | None = 3  # early stopping after this many validations without improvement
+    select_best: bool = True  # validate during training and keep the best checkpoint; False: last step
+    stop_after_fraction: float | None = None  # pause (checkpointed) after this share of the full run's steps
+    test: str | None = None  # evaluated once with the final model and recorded; never used for selection
     precision: str = "auto"  # auto | fp32 | bf16 | fp16
     quantize: str = "auto"  # auto (4-bit QLoRA on a CUDA GPU with bitsandbytes) | 4bit | none
     attn_implementation: str = "auto"
@@ -71,6 +74,8 @@ class TrainConfig:
             raise ValueError("max_length must be at least 8 subwords")
         if not 0 <= self.stride < self.max_length // 2:
             raise ValueError("stride must be between 0 and max_length / 2")
+        if self.stop_after_fraction is not None and not 0 < self.stop_after_fraction <= 1:
+            raise ValueError("stop_after_fraction must be in (0, 1]")
         if self.train_scheme.upper() not in ("IOB2", "BIO", "BIOES", "IOBES"):
             raise ValueError("train_scheme must be IOB2 or BIOES")
         return self

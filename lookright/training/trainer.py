@@ -8,6 +8,7 @@ word-level validation F1 (windows stitched back to sentences) and the unmasking 
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import resource
@@ -26,6 +27,7 @@ from transformers import (
     EarlyStoppingCallback,
     ProgressCallback,
     Trainer,
+    TrainerCallback,
     TrainingArguments,
     set_seed,
 )
@@ -57,10 +59,13 @@ class TrainResult:
 
     output: Path
     validation: EvaluationReport | None
+    test: EvaluationReport | None
     train_seconds: float
     tokens_per_second: float
     peak_memory_mb: float
     steps: int
+    total_steps: int
+    tokens_seen: int
 
 
 @dataclass
@@ -106,6 +111,22 @@ def word_predictions(
     """Stitch window scores back to sentences and decode one label per word."""
     per_sentence = stitch(split.windows, window_scores, [len(s) for s in split.sentences])
     return [decode_sentence(np.stack(rows), labels, scheme, decoding) for rows in per_sentence]
+
+
+class StopAtFraction(TrainerCallback):
+    """Pause after a share of the run's steps, with a checkpoint; the LR schedule stays the full run's.
+
+    A resumed run then continues exactly as the uninterrupted run would have (successive halving
+    relies on this: a config's partial result is a prefix of its full run).
+    """
+
+    def __init__(self, fraction: float) -> None:
+        self.fraction = fraction
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if state.global_step >= math.ceil(self.fraction * state.max_steps):
+            control.should_training_stop = True
+            control.should_save = True
 
 
 class LookrightTrainer(Trainer):
@@ -198,21 +219,32 @@ def train(cfg: TrainConfig, console: Console | None = None) -> TrainResult:
         if resume_from is None:
             raise LookrightError(f"--resume: no checkpoint found in {checkpoint_dir}")
         console.print(f"resuming from {resume_from}")
+    tokens_before = _tokens_in_checkpoint(resume_from) if resume_from else 0
     started = time.perf_counter()
     trainer.train(resume_from_checkpoint=resume_from)
     train_seconds = time.perf_counter() - started
-    tokens = trainer.state.num_input_tokens_seen or 0
+    tokens = (trainer.state.num_input_tokens_seen or 0) - tokens_before  # spent by this call
 
-    validation = None
-    if val_split is not None and trainer.is_world_process_zero():
-        validation = evaluate_split(trainer.model, tokenizer, val_split, labels, scheme, cfg.eval_batch_tokens)
+    validation = test = None
+    if trainer.is_world_process_zero():
+        if val_split is not None:
+            validation = evaluate_split(trainer.model, tokenizer, val_split, labels, scheme, cfg.eval_batch_tokens)
+        if cfg.test:
+            test_sents = _load_split(cfg.test, cfg, None)
+            require_tags(test_sents, "test")
+            test_tags = convert_all(test_sents, input_scheme(test_sents, cfg.scheme or source_scheme), scheme, labels)
+            test_split = _encode(encoder, test_sents, test_tags, label_ids)
+            test = evaluate_split(trainer.model, tokenizer, test_split, labels, scheme, cfg.eval_batch_tokens)
     result = TrainResult(
         output=output,
         validation=validation,
+        test=test,
         train_seconds=train_seconds,
         tokens_per_second=tokens / train_seconds if train_seconds else 0.0,
         peak_memory_mb=peak_memory_mb(),
         steps=trainer.state.global_step,
+        total_steps=trainer.state.max_steps,
+        tokens_seen=tokens,
     )
     if trainer.is_world_process_zero():
         card = ModelCard(
@@ -242,7 +274,9 @@ def train(cfg: TrainConfig, console: Console | None = None) -> TrainResult:
                 "attn_implementation": cfg.attn_implementation,
                 "precision": str(precision.dtype),
             },
-            metrics={"validation": validation.to_dict()} if validation else {},
+            metrics={
+                name: report.to_dict() for name, report in (("validation", validation), ("test", test)) if report
+            },
         )
         save_model_dir(trainer.model, tokenizer, card, output)
     return result
@@ -263,6 +297,11 @@ def evaluate_split(model, tokenizer, split: EncodedSplit, labels, scheme, token_
     )
 
 
+def _tokens_in_checkpoint(checkpoint: str) -> int:
+    state = json.loads((Path(checkpoint) / "trainer_state.json").read_text())
+    return int(state.get("num_input_tokens_seen") or 0)
+
+
 def _version(package: str) -> str:
     from importlib.metadata import version
 
@@ -272,7 +311,7 @@ def _version(package: str) -> str:
 def _make_trainer(cfg, model, tokenizer, train_split, val_split, labels, scheme, precision, console) -> Trainer:
     steps_per_epoch = math.ceil(len(train_split.features) / (cfg.batch_size * cfg.grad_accum * _world_size()))
     total_steps = cfg.max_steps if cfg.max_steps > 0 else math.ceil(steps_per_epoch * cfg.epochs)
-    has_val = val_split is not None
+    has_val = val_split is not None and cfg.select_best
     eval_every = cfg.eval_every or steps_per_epoch
     eval_every = max(1, min(eval_every, total_steps))
     on_gpu = precision.device.startswith("cuda")
@@ -311,7 +350,9 @@ def _make_trainer(cfg, model, tokenizer, train_split, val_split, labels, scheme,
         include_for_metrics=["inputs"],
         disable_tqdm=False,
     )
-    callbacks = [RichProgressCallback(console)]
+    callbacks: list[TrainerCallback] = [RichProgressCallback(console)]
+    if cfg.stop_after_fraction is not None and cfg.stop_after_fraction < 1:
+        callbacks.append(StopAtFraction(cfg.stop_after_fraction))
     if has_val and cfg.patience:
         callbacks.append(EarlyStoppingCallback(early_stopping_patience=cfg.patience))
     trainer = LookrightTrainer(
@@ -341,7 +382,8 @@ def summarize(result: TrainResult) -> dict[str, Any]:
         "peak_memory_mb": round(result.peak_memory_mb, 1),
         "steps": result.steps,
     }
-    if result.validation is not None:
-        out["validation_metric"] = result.validation.headline_name
-        out["validation_score"] = round(result.validation.headline, 4)
+    for name, report in (("validation", result.validation), ("test", result.test)):
+        if report is not None:
+            out[f"{name}_metric"] = report.headline_name
+            out[f"{name}_score"] = round(report.headline, 4)
     return out

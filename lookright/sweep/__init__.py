@@ -1,0 +1,19 @@
+"""Sweeps over unmasking configurations: exhaustive (the paper's grid) or successive halving."""
+
+from .grid import all_configs, parse_config_list, validate_configs
+from .results import ResultsFile, RunResult
+from .runner import STRATEGIES, SweepConfig, SweepSummary, planned_budget, run_sweep, rung_fractions
+
+__all__ = [
+    "STRATEGIES",
+    "ResultsFile",
+    "RunResult",
+    "SweepConfig",
+    "SweepSummary",
+    "all_configs",
+    "parse_config_list",
+    "planned_budget",
+    "rung_fractions",
+    "run_sweep",
+    "validate_configs",
+]

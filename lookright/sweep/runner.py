@@ -1,0 +1,268 @@
+"""`lookright sweep`: train one model per unmasking configuration and compare them fairly.
+
+Every run uses the same seed, data order and budget (no in-run checkpoint selection, so budgets
+stay equal), is scored on validation, and is appended to `results.jsonl` the moment it finishes.
+
+Two strategies:
+- `exhaustive`: every configuration gets the full budget (the paper's grid).
+- `successive-halving`: every configuration first gets a small share of the budget; only the best
+  1/eta by validation score continue, and so on until the survivors have the full budget. A
+  configuration's partial run is an exact prefix of its full run (same schedule, resumed from its
+  checkpoint), so the survivors end with exactly the model the exhaustive sweep would have trained.
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from rich.console import Console
+
+from ..modeling.resolve import resolve_model
+from ..training import TrainConfig
+from ..training import train as run_train
+from .grid import validate_configs
+from .results import ResultsFile, RunResult
+
+STRATEGIES = ("exhaustive", "successive-halving")
+RUNS_DIR = "runs"
+
+
+@dataclass
+class SweepConfig:
+    """A sweep: the shared training setup plus which configurations and how to search them."""
+
+    base: TrainConfig
+    output: str
+    groups: int = 4
+    configs: list[str] | None = None
+    strategy: str = "exhaustive"
+    eta: int = 4
+    min_fraction: float = 0.125
+    retrain_best: bool = False
+    keep_models: bool = False
+    extra: dict = field(default_factory=dict)
+
+    def validate(self, num_layers: int) -> list[str]:
+        """All checks that can fail, done before the first training step."""
+        if self.strategy not in STRATEGIES:
+            raise ValueError(f"unknown strategy {self.strategy!r}: use {' or '.join(STRATEGIES)}")
+        if self.eta < 2:
+            raise ValueError("eta must be at least 2")
+        if not 0 < self.min_fraction <= 1:
+            raise ValueError("min_fraction must be in (0, 1]")
+        configs = validate_configs(self.configs, self.groups, num_layers)
+        self.base.unmask = configs[0]
+        self.base.validate()
+        if not self.base.validation:
+            raise ValueError("a sweep selects on validation data: give --validation")
+        return configs
+
+
+def rung_fractions(min_fraction: float, eta: int) -> list[float]:
+    """Budget shares of successive-halving rungs: min_fraction, x eta, ..., up to the full budget."""
+    fractions = [min_fraction]
+    while fractions[-1] < 1:
+        fractions.append(min(1.0, fractions[-1] * eta))
+    return fractions
+
+
+def planned_budget(n_configs: int, min_fraction: float, eta: int) -> float:
+    """Training budget of successive halving in full-run units (exhaustive = n_configs)."""
+    total, survivors, previous = 0.0, n_configs, 0.0
+    for fraction in rung_fractions(min_fraction, eta):
+        total += survivors * (fraction - previous)
+        previous = fraction
+        survivors = max(1, math.ceil(survivors / eta))
+    return total
+
+
+def num_layers_of(model: str | None) -> int:
+    """Depth of the model from its config alone (no weights loaded)."""
+    from transformers import AutoConfig
+
+    config = AutoConfig.from_pretrained(resolve_model(model))
+    return config.get_text_config().num_hidden_layers
+
+
+class Sweep:
+    """Runs a `SweepConfig`, resuming from `results.jsonl`."""
+
+    def __init__(self, cfg: SweepConfig, console: Console | None = None, trainer: Callable = run_train) -> None:
+        self.cfg = cfg
+        self.console = console or Console(stderr=True)
+        self.train = trainer
+        self.output = Path(cfg.output)
+        self.results = ResultsFile(self.output / "results.jsonl")
+        self.configs = cfg.validate(num_layers_of(cfg.base.model))
+        self.started = time.perf_counter()
+        self.units_done = 0.0  # full-run units trained in this process (for the ETA)
+
+    def run(self) -> list[RunResult]:
+        self.output.mkdir(parents=True, exist_ok=True)
+        if self.cfg.strategy == "exhaustive":
+            final = self._rung(self.configs, rung=0, fraction=1.0, previous=0.0, plan=len(self.configs))
+        else:
+            final = self._halving()
+        if self.cfg.retrain_best:
+            self._retrain(best_of(final).config)
+        if not self.cfg.keep_models:
+            self._prune_models(best_of(final).config)
+        return final
+
+    def _halving(self) -> list[RunResult]:
+        fractions = rung_fractions(self.cfg.min_fraction, self.cfg.eta)
+        plan = planned_budget(len(self.configs), self.cfg.min_fraction, self.cfg.eta)
+        survivors, previous = list(self.configs), 0.0
+        for rung, fraction in enumerate(fractions):
+            rows = self._rung(survivors, rung, fraction, previous, plan)
+            if fraction >= 1:
+                return rows
+            keep = max(1, math.ceil(len(survivors) / self.cfg.eta))
+            ranked = sorted(rows, key=lambda r: (-r.score, self.configs.index(r.config)))
+            survivors = [r.config for r in ranked[:keep]]
+            self.console.print(
+                f"[bold]rung {rung}[/] ({fraction:.0%} of the budget): keeping {', '.join(survivors)}"
+            )
+            previous = fraction
+        raise AssertionError("unreachable: the last rung has the full budget")
+
+    def _rung(self, configs: list[str], rung: int, fraction: float, previous: float, plan: float) -> list[RunResult]:
+        rows = []
+        for index, config in enumerate(configs, start=1):
+            done = self.results.find(self.cfg.strategy, config, rung)
+            if done is not None:
+                self.console.print(f"{config}: already trained (rung {rung}), score {done.score:.4f}; skipping")
+                rows.append(done)
+                continue
+            row = self._train_one(config, rung, fraction, resume=rung > 0)
+            self.results.append(row)
+            rows.append(row)
+            self.units_done += fraction - previous
+            self._report_progress(config, row, index, len(configs), rung, plan)
+        return rows
+
+    def _train_one(self, config: str, rung: int, fraction: float, resume: bool) -> RunResult:
+        run_dir = self.output / RUNS_DIR / config
+        checkpoint_dir = run_dir / "checkpoints"
+        has_checkpoint = checkpoint_dir.is_dir() and any(checkpoint_dir.glob("checkpoint-*"))
+        cfg = replace(
+            self.cfg.base,
+            unmask=config,
+            output=str(run_dir),
+            select_best=False,
+            patience=None,
+            resume=resume or has_checkpoint,
+            stop_after_fraction=fraction if fraction < 1 else None,
+            test=self.cfg.base.test if fraction >= 1 else None,
+        )
+        self.console.rule(f"{self.cfg.strategy}: {config} (rung {rung}, {fraction:.0%} of the budget)")
+        result = self.train(cfg, console=self.console)
+        return RunResult(
+            config=config,
+            strategy=self.cfg.strategy,
+            rung=rung,
+            steps=result.steps,
+            total_steps=result.total_steps,
+            tokens=result.tokens_seen,
+            train_seconds=round(result.train_seconds, 1),
+            tokens_per_second=round(result.tokens_per_second, 1),
+            peak_memory_mb=round(result.peak_memory_mb, 1),
+            validation=_scores(result.validation),
+            test=_scores(result.test) if result.test is not None else {},
+            model_dir=str(run_dir),
+        )
+
+    def _report_progress(self, config: str, row: RunResult, index: int, count: int, rung: int, plan: float) -> None:
+        elapsed = time.perf_counter() - self.started
+        reached: dict[str, float] = {}  # each config's budget share trained so far
+        for r in self.results:
+            if r.strategy == self.cfg.strategy and r.total_steps:
+                reached[r.config] = max(reached.get(r.config, 0.0), r.steps / r.total_steps)
+        done_units = sum(reached.values())
+        rate = elapsed / self.units_done if self.units_done else 0
+        eta = max(0.0, (plan - done_units) * rate)
+        self.console.print(
+            f"[bold]{config}[/] rung {rung} ({index}/{count}): validation {row.validation['metric']} "
+            f"{row.score:.4f} | budget {done_units:.2f}/{plan:.2f} full runs | elapsed {_hms(elapsed)} | eta {_hms(eta)}"
+        )
+
+    def _retrain(self, config: str) -> None:
+        cfg = replace(self.cfg.base, unmask=config, output=str(self.output / "best"), resume=False)
+        self.console.rule(f"retraining the best configuration {config} into {cfg.output}")
+        self.train(cfg, console=self.console)
+
+    def _prune_models(self, best: str) -> None:
+        """Keep the best run's model; drop the others' weights and checkpoints (their scores stay)."""
+        runs = self.output / RUNS_DIR
+        if not runs.is_dir():
+            return
+        for run_dir in runs.iterdir():
+            if run_dir.name != best:
+                shutil.rmtree(run_dir, ignore_errors=True)
+
+
+def best_of(rows: list[RunResult]) -> RunResult:
+    """Highest validation score; ties go to the config listed first."""
+    return max(rows, key=lambda r: r.score)
+
+
+def _scores(report) -> dict[str, float]:
+    return {
+        "metric": report.headline_name,
+        "score": report.headline,
+        "strict_f1": report.strict.micro.f1,
+        "lenient_f1": report.lenient.micro.f1,
+        "token_accuracy": report.token_accuracy,
+    }
+
+
+def _hms(seconds: float) -> str:
+    seconds = int(seconds)
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m" if seconds >= 3600 else f"{seconds // 60}m{seconds % 60:02d}s"
+
+
+@dataclass
+class SweepSummary:
+    best: RunResult
+    rows: list[RunResult]  # each config's furthest-trained result, in sweep order
+    tokens: int  # training tokens spent by this strategy (all rungs)
+    train_seconds: float
+
+
+def run_sweep(cfg: SweepConfig, console: Console | None = None, trainer: Callable = run_train) -> SweepSummary:
+    """Run (or resume) a sweep and write results.jsonl, summary.md, best.json and a PNG chart."""
+    import json
+
+    from .report import latest_per_config, markdown_table, plot, render_table
+
+    console = console or Console(stderr=True)
+    sweep = Sweep(cfg, console, trainer)
+    final = sweep.run()
+    best = best_of(final)
+    mine = [r for r in sweep.results if r.strategy == cfg.strategy]
+    rows = latest_per_config(mine, sweep.configs)
+    summary = SweepSummary(
+        best=best,
+        rows=rows,
+        tokens=sum(r.tokens for r in mine),
+        train_seconds=sum(r.train_seconds for r in mine),
+    )
+    render_table(rows, best.config, Console())
+    output = Path(cfg.output)
+    (output / "summary.md").write_text(
+        f"# Sweep ({cfg.strategy})\n\nBest configuration on validation: `{best.config}` "
+        f"({best.validation['metric']} {best.score:.4f}). Training tokens: {summary.tokens:,}; "
+        f"training time: {summary.train_seconds:,.0f} s.\n\n" + markdown_table(rows, best.config)
+    )
+    (output / "best.json").write_text(
+        json.dumps({"config": best.config, "validation": best.validation, "test": best.test,
+                    "strategy": cfg.strategy, "tokens": summary.tokens}, indent=2) + "\n"
+    )
+    plot(rows, best.config, output / "f1_by_config.png")
+    console.print(f"best configuration: [bold]{best.config}[/] — results in {output}")
+    return summary

@@ -1,0 +1,103 @@
+"""Sweeps on a tiny random Llama: resumable results, fair budgets, successive halving as a prefix."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from lookright.sweep import ResultsFile, SweepConfig, all_configs, planned_budget, run_sweep, rung_fractions
+from lookright.training import TrainConfig
+from lookright.training import train as real_train
+
+
+class CountingTrainer:
+    """The real trainer, counting calls (to prove that finished work is never redone)."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, float | None]] = []
+
+    def __call__(self, cfg, console=None):
+        self.calls.append((cfg.unmask, cfg.stop_after_fraction))
+        return real_train(cfg, console=console)
+
+
+def _sweep(tiny_model_dir, conll2003, output, **overrides) -> SweepConfig:
+    base = TrainConfig(
+        train=str(conll2003 / "train.txt"),
+        validation=str(conll2003 / "validation.txt"),
+        model=str(tiny_model_dir),
+        label_column=3,
+        max_train_sentences=48,
+        max_validation_sentences=16,
+        max_steps=4,
+        batch_size=8,
+        learning_rate=5e-3,
+    )
+    settings = dict(base=base, output=str(output), groups=2)
+    settings.update(overrides)
+    return SweepConfig(**settings)
+
+
+def test_all_configs_are_the_papers_grid_in_order():
+    assert all_configs(2) == ["00", "01", "10", "11"]
+    assert len(all_configs(4)) == 16 and all_configs(4)[3] == "0011"
+
+
+def test_successive_halving_budget_is_a_quarter_of_the_exhaustive_grid():
+    assert rung_fractions(0.125, 4) == [0.125, 0.5, 1.0]
+    # 16 configs x 1/8 + 4 configs x 3/8 + 1 config x 1/2 = 4 full runs out of 16
+    assert planned_budget(16, 0.125, 4) == pytest.approx(4.0)
+
+
+@pytest.mark.parametrize(
+    "configs,groups,message",
+    [(["0012"], 4, "only '0'"), (["001"], 4, "has 3 characters but --groups is 4"), (None, 5, "cannot split 4 layers")],
+)
+def test_bad_configs_fail_before_any_training(tiny_model_dir, conll2003, tmp_path, configs, groups, message):
+    trainer = CountingTrainer()
+    with pytest.raises(ValueError, match=message):
+        run_sweep(_sweep(tiny_model_dir, conll2003, tmp_path, configs=configs, groups=groups), trainer=trainer)
+    assert trainer.calls == []
+
+
+def test_exhaustive_sweep_writes_results_and_resumes_without_retraining(tiny_model_dir, conll2003, tmp_path):
+    trainer = CountingTrainer()
+    summary = run_sweep(_sweep(tiny_model_dir, conll2003, tmp_path, keep_models=True), trainer=trainer)
+    assert [c for c, _ in trainer.calls] == ["00", "01", "10", "11"]
+    rows = ResultsFile(tmp_path / "results.jsonl").rows()
+    assert [r.config for r in rows] == ["00", "01", "10", "11"]
+    assert all(r.steps == r.total_steps == 4 for r in rows)  # the same budget for every config
+    assert summary.best.score == max(r.score for r in rows)
+    assert json.loads((tmp_path / "best.json").read_text())["config"] == summary.best.config
+    assert (tmp_path / "f1_by_config.png").stat().st_size > 10_000
+    assert "| `00`" in (tmp_path / "summary.md").read_text() or "**`00`**" in (tmp_path / "summary.md").read_text()
+
+    again = CountingTrainer()
+    run_sweep(_sweep(tiny_model_dir, conll2003, tmp_path), trainer=again)
+    assert again.calls == []  # everything was already in results.jsonl
+
+    lines = (tmp_path / "results.jsonl").read_text().splitlines()
+    (tmp_path / "results.jsonl").write_text("\n".join(lines[:-1]) + "\n")  # as if interrupted during "11"
+    resumed = CountingTrainer()
+    run_sweep(_sweep(tiny_model_dir, conll2003, tmp_path), trainer=resumed)
+    assert [c for c, _ in resumed.calls] == ["11"]
+
+
+def test_successive_halving_spends_less_and_its_survivors_match_their_full_runs(tiny_model_dir, conll2003, tmp_path):
+    exhaustive = run_sweep(_sweep(tiny_model_dir, conll2003, tmp_path / "full", keep_models=True))
+    trainer = CountingTrainer()
+    halving = run_sweep(
+        _sweep(tiny_model_dir, conll2003, tmp_path / "sh", strategy="successive-halving", eta=2, min_fraction=0.5),
+        trainer=trainer,
+    )
+    # rung 0: 4 configs for half the budget; rung 1: the best 2 continue to the full budget
+    assert [f for _, f in trainer.calls] == [0.5, 0.5, 0.5, 0.5, None, None]
+    assert halving.tokens < exhaustive.tokens
+    rung0 = [r for r in ResultsFile(tmp_path / "sh" / "results.jsonl") if r.rung == 0]
+    ranked = sorted(rung0, key=lambda r: -r.score)
+    assert {c for c, f in trainer.calls if f is None} == {r.config for r in ranked[:2]}
+    full = {r.config: r for r in exhaustive.rows}
+    for row in halving.rows:
+        if row.steps == row.total_steps:  # resumed from its half-budget checkpoint: same model as the full run
+            assert row.score == pytest.approx(full[row.config].score)

@@ -22,6 +22,7 @@ from transformers import AutoConfig, PreTrainedModel
 
 from ..errors import ModelError
 from ..unmasking import apply_saved_unmasking
+from .adapters import merge_for_inference
 from .loading import Precision, load_token_classifier, load_tokenizer, quiet_transformers
 from .resolve import is_default, resolve_model
 
@@ -89,9 +90,12 @@ def save_model_dir(model, tokenizer, card: ModelCard, directory: str | os.PathLi
 
 
 def load_model_dir(
-    directory: str | os.PathLike, *, precision: Precision | None = None, verify: bool = True
+    directory: str | os.PathLike, *, precision: Precision | None = None, verify: bool = True, merge: bool = True
 ) -> tuple[Any, Any, ModelCard]:
-    """Rebuild a trained model: base weights + adapter/head (or full weights), unmasking re-applied."""
+    """Rebuild a trained model: base weights + adapter/head (or full weights), unmasking re-applied.
+
+    With `merge=True` LoRA is folded into the weights for inference (see `merge_for_inference`).
+    """
     directory = Path(directory)
     card = ModelCard.read(directory)
     tokenizer = load_tokenizer(directory)
@@ -101,6 +105,8 @@ def load_model_dir(
         base = load_token_classifier(base_path, card.labels, precision=precision, config=config)
         with quiet_transformers():
             model = PeftModel.from_pretrained(base, directory)
+        if merge:
+            model = merge_for_inference(model)
     elif card.method == "full":
         model = load_token_classifier(directory, card.labels, precision=precision, config=config)
     else:

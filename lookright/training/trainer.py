@@ -43,7 +43,7 @@ from ..data.sentence import Sentence
 from ..errors import DataError, LookrightError
 from ..evaluation import EvaluationReport, evaluate_tags
 from ..inference.decoding import decode_sentence
-from ..modeling.adapters import LoraSettings, add_lora
+from ..modeling.adapters import LoraSettings, add_lora, merge_for_inference
 from ..modeling.artifact import ModelCard, base_model_spec, save_model_dir
 from ..modeling.loading import Precision, load_base
 from ..unmasking import unmask, verify_unmasking
@@ -225,20 +225,10 @@ def train(cfg: TrainConfig, console: Console | None = None) -> TrainResult:
     train_seconds = time.perf_counter() - started
     tokens = (trainer.state.num_input_tokens_seen or 0) - tokens_before  # spent by this call
 
-    validation = test = None
-    if trainer.is_world_process_zero():
-        if val_split is not None:
-            validation = evaluate_split(trainer.model, tokenizer, val_split, labels, scheme, cfg.eval_batch_tokens)
-        if cfg.test:
-            test_sents = _load_split(cfg.test, cfg, None)
-            require_tags(test_sents, "test")
-            test_tags = convert_all(test_sents, input_scheme(test_sents, cfg.scheme or source_scheme), scheme, labels)
-            test_split = _encode(encoder, test_sents, test_tags, label_ids)
-            test = evaluate_split(trainer.model, tokenizer, test_split, labels, scheme, cfg.eval_batch_tokens)
     result = TrainResult(
         output=output,
-        validation=validation,
-        test=test,
+        validation=None,
+        test=None,
         train_seconds=train_seconds,
         tokens_per_second=tokens / train_seconds if train_seconds else 0.0,
         peak_memory_mb=peak_memory_mb(),
@@ -246,39 +236,50 @@ def train(cfg: TrainConfig, console: Console | None = None) -> TrainResult:
         total_steps=trainer.state.max_steps,
         tokens_seen=tokens,
     )
-    if trainer.is_world_process_zero():
-        card = ModelCard(
-            labels=labels,
-            scheme=scheme,
-            method=cfg.method,
-            base_model=base_model_spec(cfg.model),
-            max_length=cfg.max_length,
-            stride=cfg.stride,
-            unmask=cfg.unmask,
-            label_column=cfg.label_column,
-            training={
-                "config": cfg.to_dict(),
-                "source_scheme": source_scheme,
-                "train_sentences": len(train_sents),
-                "validation_sentences": len(val_sents),
-                "steps": result.steps,
-                "train_seconds": round(train_seconds, 1),
-                "tokens_seen": tokens,
-                "tokens_per_second": round(result.tokens_per_second, 1),
-                "peak_memory_mb": round(result.peak_memory_mb, 1),
-                "best_checkpoint": trainer.state.best_model_checkpoint,
-                "selection": "validation " + ("f1" if val_split else "(none: last step)"),
-                "lookright_version": __version__,
-                "torch_version": torch.__version__,
-                "transformers_version": _version("transformers"),
-                "attn_implementation": cfg.attn_implementation,
-                "precision": str(precision.dtype),
-            },
-            metrics={
-                name: report.to_dict() for name, report in (("validation", validation), ("test", test)) if report
-            },
-        )
-        save_model_dir(trainer.model, tokenizer, card, output)
+    if not trainer.is_world_process_zero():
+        return result
+    card = ModelCard(
+        labels=labels,
+        scheme=scheme,
+        method=cfg.method,
+        base_model=base_model_spec(cfg.model),
+        max_length=cfg.max_length,
+        stride=cfg.stride,
+        unmask=cfg.unmask,
+        label_column=cfg.label_column,
+        training={
+            "config": cfg.to_dict(),
+            "source_scheme": source_scheme,
+            "train_sentences": len(train_sents),
+            "validation_sentences": len(val_sents),
+            "steps": result.steps,
+            "train_seconds": round(train_seconds, 1),
+            "tokens_seen": tokens,
+            "tokens_per_second": round(result.tokens_per_second, 1),
+            "peak_memory_mb": round(result.peak_memory_mb, 1),
+            "best_checkpoint": trainer.state.best_model_checkpoint,
+            "selection": "best validation f1" if val_split is not None and cfg.select_best else "none (last step)",
+            "lookright_version": __version__,
+            "torch_version": torch.__version__,
+            "transformers_version": _version("transformers"),
+            "attn_implementation": cfg.attn_implementation,
+            "precision": str(precision.dtype),
+        },
+    )
+    save_model_dir(trainer.model, tokenizer, card, output)
+
+    # Score exactly as `Tagger` will after reloading: LoRA merged into the base weights.
+    model = merge_for_inference(trainer.model)
+    if val_split is not None:
+        result.validation = evaluate_split(model, tokenizer, val_split, labels, scheme, cfg.eval_batch_tokens)
+    if cfg.test:
+        test_sents = _load_split(cfg.test, cfg, None)
+        require_tags(test_sents, "test")
+        test_tags = convert_all(test_sents, input_scheme(test_sents, cfg.scheme or source_scheme), scheme, labels)
+        test_split = _encode(encoder, test_sents, test_tags, label_ids)
+        result.test = evaluate_split(model, tokenizer, test_split, labels, scheme, cfg.eval_batch_tokens)
+    card.metrics = {name: r.to_dict() for name, r in (("validation", result.validation), ("test", result.test)) if r}
+    card.write(output)
     return result
 
 

@@ -45,6 +45,12 @@ LearningRate = Annotated[float | None, Opt("--lr")]
 Seed = Annotated[int | None, Opt("--seed")]
 MaxTrainSentences = Annotated[int | None, Opt("--max-train-sentences", help="Use only the first N training sentences.")]
 MaxValidationSentences = Annotated[int | None, Opt("--max-validation-sentences")]
+ValidationHoldout = Annotated[
+    int | None, Opt("--validation-holdout", help="No validation file: hold out the last N training sentences.")
+]
+LabelsFrom = Annotated[
+    str | None, Opt("--labels-from", help="Take the label set from this labelled file (e.g. when training on a slice).")
+]
 
 
 @app.command()
@@ -77,6 +83,8 @@ def train(
     seed: Seed = None,
     max_train_sentences: MaxTrainSentences = None,
     max_validation_sentences: MaxValidationSentences = None,
+    validation_holdout: ValidationHoldout = None,
+    labels_from: LabelsFrom = None,
     eval_every: Annotated[int | None, Opt("--eval-every", help="Validate every N optimizer steps (default: each epoch).")] = None,
     patience: Annotated[int | None, Opt("--patience", help="Early stopping after N validations without improvement.")] = None,
     precision: Annotated[str | None, Opt("--precision", help="auto, fp32, bf16 or fp16.")] = None,
@@ -125,6 +133,8 @@ def sweep(
     seed: Seed = None,
     max_train_sentences: MaxTrainSentences = None,
     max_validation_sentences: MaxValidationSentences = None,
+    validation_holdout: ValidationHoldout = None,
+    labels_from: LabelsFrom = None,
 ) -> None:
     """Train one model per unmasking configuration (same seed, data order, budget) and rank them on validation."""
     sweep_keys = ("output", "groups", "configs", "strategy", "eta", "min_fraction", "retrain_best", "keep_models", "config")

@@ -162,3 +162,26 @@ def test_config_file_and_flags_combine(tmp_path):
 def test_invalid_unmask_config_fails_before_anything_is_loaded(tmp_path):
     with pytest.raises(ValueError, match="only '0'.*'1'"):
         train(TrainConfig(train=str(tmp_path / "missing.conll"), unmask="0021"))
+
+
+def test_validation_can_be_held_out_and_labels_taken_from_the_full_file(tiny_model_dir, conll2000, tmp_path):
+    """CoNLL-2000 has no validation split; a 16-sentence slice does not contain every chunk type."""
+    cfg = TrainConfig(
+        train=str(conll2000 / "train.txt"),
+        test=str(conll2000 / "test.txt"),
+        model=str(tiny_model_dir),
+        label_column=2,
+        validation_holdout=40,
+        max_train_sentences=16,
+        labels_from=str(conll2000 / "train.txt"),
+        max_steps=2,
+        batch_size=8,
+        output=str(tmp_path),
+    )
+    result = train(cfg)
+    card = ModelCard.read(tmp_path)
+    assert card.training["train_sentences"] == 16 and card.training["validation_sentences"] == 40
+    assert {"B-UCP", "B-LST", "B-CONJP"} <= set(card.labels)
+    assert result.test.counts.sentences == 2012
+    with pytest.raises(ValueError, match="either a validation file or validation_holdout"):
+        train(TrainConfig(train=cfg.train, validation=cfg.train, validation_holdout=5, output=str(tmp_path)))

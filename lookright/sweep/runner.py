@@ -58,8 +58,8 @@ class SweepConfig:
         configs = validate_configs(self.configs, self.groups, num_layers)
         self.base.unmask = configs[0]
         self.base.validate()
-        if not self.base.validation:
-            raise ValueError("a sweep selects on validation data: give --validation")
+        if not (self.base.validation or self.base.validation_holdout):
+            raise ValueError("a sweep selects on validation data: give --validation or --validation-holdout")
         return configs
 
 

@@ -45,6 +45,8 @@ class TrainConfig:
     seed: int = 42
     max_train_sentences: int | None = None
     max_validation_sentences: int | None = None
+    validation_holdout: int | None = None  # no validation file: hold out the last N training sentences
+    labels_from: str | None = None  # take the label set from this labelled file (e.g. the full training set)
     eval_every: int | None = None  # optimizer steps between validations; None = once per epoch
     patience: int | None = 3  # early stopping after this many validations without improvement
     select_best: bool = True  # validate during training and keep the best checkpoint; False: last step

@@ -85,6 +85,33 @@ def _load_split(path: str, cfg: TrainConfig, limit: int | None) -> list[Sentence
     return sentences
 
 
+def _load_train_and_validation(cfg: TrainConfig) -> tuple[list[Sentence], list[Sentence]]:
+    """Training sentences (first N) and validation sentences (a file, or the last K held out of training)."""
+    if cfg.validation and cfg.validation_holdout:
+        raise ValueError("give either a validation file or validation_holdout, not both")
+    pool = _load_split(cfg.train, cfg, None)
+    validation: list[Sentence] = []
+    if cfg.validation_holdout:
+        if cfg.validation_holdout >= len(pool):
+            raise DataError(f"cannot hold out {cfg.validation_holdout} of {len(pool)} sentences", cfg.train)
+        pool, validation = pool[: -cfg.validation_holdout], pool[-cfg.validation_holdout :]
+    elif cfg.validation:
+        validation = _load_split(cfg.validation, cfg, None)
+    if cfg.max_validation_sentences is not None:
+        validation = validation[: cfg.max_validation_sentences]
+    train = pool[: cfg.max_train_sentences] if cfg.max_train_sentences is not None else pool
+    return train, validation
+
+
+def _labels(cfg: TrainConfig, train_tags: list[list[str]], source_scheme: str, scheme: str) -> list[str]:
+    """The label set: from the training data used, or from a (larger) labelled file when training on a slice."""
+    if not cfg.labels_from:
+        return label_set(train_tags, scheme)
+    sentences = _load_split(cfg.labels_from, cfg, None)
+    require_tags(sentences, "label source")
+    return label_set(convert_all(sentences, input_scheme(sentences, cfg.scheme or source_scheme), scheme), scheme)
+
+
 def _encode(
     encoder: WindowEncoder, sentences: list[Sentence], tags: list[list[str]], label_ids: dict[str, int]
 ) -> EncodedSplit:
@@ -177,17 +204,14 @@ def train(cfg: TrainConfig, console: Console | None = None) -> TrainResult:
     set_seed(cfg.seed)
     output = Path(cfg.output)
 
-    train_sents = _load_split(cfg.train, cfg, cfg.max_train_sentences)
+    train_sents, val_sents = _load_train_and_validation(cfg)
     require_tags(train_sents, "training")
     source_scheme = input_scheme(train_sents, cfg.scheme)
     scheme = model_scheme(source_scheme, cfg.train_scheme)
     train_tags = convert_all(train_sents, source_scheme, scheme)
-    labels = label_set(train_tags, scheme)
+    labels = _labels(cfg, train_tags, source_scheme, scheme)
     label_ids = {label: i for i, label in enumerate(labels)}
-
-    val_sents: list[Sentence] = []
-    if cfg.validation:
-        val_sents = _load_split(cfg.validation, cfg, cfg.max_validation_sentences)
+    if val_sents:
         require_tags(val_sents, "validation")
         val_tags = convert_all(val_sents, input_scheme(val_sents, cfg.scheme or source_scheme), scheme, labels)
 

@@ -32,6 +32,7 @@ class RunResult:
     validation: dict[str, Any]  # metric name, score (the headline), strict/lenient F1, token accuracy
     test: dict[str, Any] = field(default_factory=dict)
     model_dir: str | None = None
+    wall_seconds: float = 0.0  # the whole run: loading, training and evaluation
 
     @property
     def score(self) -> float:

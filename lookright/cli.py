@@ -108,6 +108,9 @@ def train(
     out.print_json(json.dumps(summarize(result)))
 
 
+_SWEEP_ONLY = ("output", "groups", "configs", "strategy", "eta", "min_fraction", "retrain_best", "keep_models", "config")
+
+
 @app.command()
 def sweep(
     train: TrainFile = None,
@@ -137,8 +140,7 @@ def sweep(
     labels_from: LabelsFrom = None,
 ) -> None:
     """Train one model per unmasking configuration (same seed, data order, budget) and rank them on validation."""
-    sweep_keys = ("output", "groups", "configs", "strategy", "eta", "min_fraction", "retrain_best", "keep_models", "config")
-    overrides = {k: v for k, v in locals().items() if k not in sweep_keys and v is not None}
+    overrides = {k: v for k, v in locals().items() if k not in _SWEEP_ONLY and v is not None}
     from .sweep import SweepConfig, parse_config_list, run_sweep
 
     cfg = SweepConfig(

@@ -101,3 +101,17 @@ def test_successive_halving_spends_less_and_its_survivors_match_their_full_runs(
     for row in halving.rows:
         if row.steps == row.total_steps:  # resumed from its half-budget checkpoint: same model as the full run
             assert row.score == pytest.approx(full[row.config].score)
+
+
+def test_cli_rejects_a_bad_config_with_a_clear_message(conll2003, tmp_path):
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "lookright", "sweep", "--train", str(conll2003 / "train.txt"),
+         "--validation", str(conll2003 / "validation.txt"), "--configs", "0000,0021", "--output", str(tmp_path)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 2
+    assert "invalid unmasking config '0021'" in result.stderr
+    assert not (tmp_path / "results.jsonl").exists()

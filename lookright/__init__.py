@@ -11,7 +11,13 @@ import warnings
 warnings.filterwarnings("ignore", message=r".*gradient_checkpointing.*deprecated", category=FutureWarning)
 
 from .errors import DataError, LookrightError, ModelError, UnmaskingError  # noqa: E402
-from .unmasking import UnmaskConfig, probe_attention, unmask, verify_unmasking  # noqa: E402
+from .unmasking import (  # noqa: E402
+    UnmaskConfig,
+    apply_saved_unmasking,
+    probe_attention,
+    unmask,
+    verify_unmasking,
+)
 
 __version__ = "0.1.0"
 
@@ -21,6 +27,7 @@ __all__ = [
     "ModelError",
     "UnmaskConfig",
     "UnmaskingError",
+    "apply_saved_unmasking",
     "probe_attention",
     "unmask",
     "verify_unmasking",

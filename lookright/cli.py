@@ -202,25 +202,66 @@ def score(
 def predict(
     model: Annotated[str, Opt("--model", help="Trained lookright model directory.")],
     texts: Annotated[list[str] | None, typer.Argument(help="Texts to tag; or use --input.")] = None,
-    input_file: Annotated[Path | None, Opt("--input", help="File to tag: .txt (one text per line), .jsonl or CoNLL.")] = None,
-    decoding: Annotated[str, Opt("--decoding")] = "argmax",
+    input_file: Annotated[
+        Path | None, Opt("--input", help="File to tag, streamed: .txt (one text per line), .jsonl, CoNLL or CoNLL-U.")
+    ] = None,
+    output: Annotated[Path | None, Opt("--output", help="Write results here instead of stdout.")] = None,
+    output_format: Annotated[str, Opt("--format", help="jsonl (words, labels, spans) or conll (word<TAB>label).")] = "jsonl",
+    batch_size: Annotated[int | None, Opt("--batch-size", help="Most sequences per forward pass.")] = None,
+    chunk_size: Annotated[int, Opt("--chunk-size", help="Texts read and tagged at a time (bounds memory).")] = 512,
+    split_sentences: Annotated[bool, Opt(help="Cut raw text into sentences before tagging.")] = True,
+    decoding: Annotated[str, Opt("--decoding", help="argmax or viterbi (best sequence the scheme allows).")] = "argmax",
 ) -> None:
-    """Tag raw text: prints one JSON object per text with words, labels and character-offset spans."""
+    """Tag raw text or a file: one result per text with words, labels and character-offset spans."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
     from .inference import Tagger
+    from .inference.streaming import OUTPUT_FORMATS, Item, count_lines, iter_inputs, tag_stream, write_result
 
     if not texts and input_file is None:
         raise typer.BadParameter("give texts as arguments or --input FILE")
+    if output_format not in OUTPUT_FORMATS:
+        raise typer.BadParameter(f"--format must be one of {', '.join(OUTPUT_FORMATS)}")
+    if input_file is not None and not input_file.is_file():
+        raise typer.BadParameter(f"{input_file}: no such file")
     tagger = Tagger.load(model, decoding=decoding)
-    items: list = list(texts or [])
-    if input_file is not None:
-        if input_file.suffix == ".txt":
-            items.extend(line.rstrip("\n") for line in input_file.read_text(encoding="utf-8").splitlines())
-        else:
-            from .data.readers import read_data
 
-            items.extend(s.tokens for s in read_data(input_file, label_column=None))
-    for tagged in tagger.predict(items):
-        sys.stdout.write(json.dumps(tagged.to_dict(), ensure_ascii=False) + "\n")
+    def items():
+        yield from (Item(text) for text in texts or [])
+        if input_file is not None:
+            yield from iter_inputs(input_file)
+
+    handle = output.open("w", encoding="utf-8") if output is not None else sys.stdout
+    total = count_lines(input_file) if input_file is not None else None
+    columns = [TextColumn("tagging"), BarColumn(), MofNCompleteColumn(), TextColumn("lines"), TimeRemainingColumn()]
+    try:
+        with Progress(*columns, console=err, transient=True, disable=input_file is None) as progress:
+            task = progress.add_task("tag", total=total)
+            stream = tag_stream(
+                tagger, items(), chunk_size=chunk_size, batch_size=batch_size, split_sentences=split_sentences
+            )
+            for item, tagged in stream:
+                write_result(handle, tagged, output_format)
+                if item.line is not None:
+                    progress.update(task, completed=item.line)
+    finally:
+        if output is not None:
+            handle.close()
+
+
+@app.command()
+def export(
+    model: Annotated[str, Opt("--model", help="Trained lookright model directory.")],
+    output: Annotated[Path, Opt("--output", help="New directory for the exported model.")],
+    merge: Annotated[bool, Opt("--merge/--no-merge", help="Fold LoRA into the base weights (the only mode).")] = True,
+) -> None:
+    """Write a plain transformers token-classification directory (LoRA merged, unmasking in its config)."""
+    from .modeling.export import export_merged
+
+    if not merge:
+        raise typer.BadParameter("only --merge export exists; the trained directory already is the unmerged form")
+    path = export_merged(model, output)
+    out.print(f"exported to {path} (reload: Tagger.load, or from_pretrained + lookright.apply_saved_unmasking)")
 
 
 @app.command("check-unmask")

@@ -50,3 +50,26 @@ def tiny_model_dir(tmp_path_factory) -> Path:
     LlamaForCausalLM(config).save_pretrained(path)
     tokenizer.save_pretrained(path)
     return path
+
+
+@pytest.fixture(scope="session")
+def trained_run(tiny_model_dir, conll2003, tmp_path_factory):
+    """A lookright model directory (LoRA, unmask 0011) trained for a few steps on real CoNLL-2003 NER.
+
+    Mechanics only: the tiny random model learns almost nothing, so tests compare behaviours, not F1.
+    """
+    from lookright.training import TrainConfig, train
+
+    output = tmp_path_factory.mktemp("trained-tiny")
+    config = TrainConfig(
+        train=str(conll2003 / "train.txt"), validation=str(conll2003 / "validation.txt"),
+        output=str(output), model=str(tiny_model_dir), label_column=3, max_train_sentences=64,
+        max_validation_sentences=24, max_steps=6, eval_every=3, batch_size=8, learning_rate=5e-3,
+        unmask="0011",
+    )
+    return train(config)
+
+
+@pytest.fixture(scope="session")
+def trained_dir(trained_run) -> Path:
+    return trained_run.output

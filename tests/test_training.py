@@ -35,10 +35,9 @@ def _config(tiny_model_dir, conll2003, output, **overrides) -> TrainConfig:
 
 
 @pytest.fixture(scope="module")
-def trained(tiny_model_dir, conll2003, tmp_path_factory):
-    output = tmp_path_factory.mktemp("lora-run")
-    result = train(_config(tiny_model_dir, conll2003, output))
-    return result
+def trained(trained_run):
+    """The session's tiny LoRA run (conftest), trained with the settings of `_config`."""
+    return trained_run
 
 
 def test_training_writes_a_complete_model_directory(trained):

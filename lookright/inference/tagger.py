@@ -14,6 +14,7 @@ from ..alignment.windows import stitch
 from ..data.prepare import convert_all, input_scheme, require_tags
 from ..data.readers import read_data
 from ..data.schemes import tags_to_spans
+from ..data.segment import sentence_ranges
 from ..data.sentence import Sentence
 from ..data.words import split_words
 from ..evaluation import EvaluationReport, evaluate_tags
@@ -81,36 +82,74 @@ class Tagger:
     def scheme(self) -> str:
         return self.card.scheme
 
-    def word_scores(self, sentences: Sequence[Sequence[str]], wheres: Sequence[str] | None = None) -> list[np.ndarray]:
-        """Per sentence, a (words x labels) array of log-probabilities; empty sentences give empty arrays."""
+    def word_scores(
+        self,
+        sentences: Sequence[Sequence[str]],
+        wheres: Sequence[str] | None = None,
+        *,
+        batch_size: int | None = None,
+        progress=None,
+    ) -> list[np.ndarray]:
+        """Per sentence, a (words x labels) array of log-probabilities; empty sentences give empty arrays.
+
+        `batch_size` caps sequences per forward pass (the token budget caps them too).
+        """
         nonempty = [i for i, words in enumerate(sentences) if len(words)]
         windows = self.encoder.encode(
             [sentences[i] for i in nonempty], [wheres[i] for i in nonempty] if wheres else None
         )
-        scores = score_windows(self.model, windows, self.tokenizer.pad_token_id, token_budget=self.token_budget)
+        scores = score_windows(
+            self.model, windows, self.tokenizer.pad_token_id, token_budget=self.token_budget,
+            max_batch=batch_size or 64, progress=progress,
+        )
         stitched = stitch(windows, scores, [len(sentences[i]) for i in nonempty])
         out = [np.zeros((0, len(self.labels)), dtype=np.float32) for _ in sentences]
         for i, rows in zip(nonempty, stitched):
             out[i] = np.stack(rows)
         return out
 
-    def tag_words(self, sentences: Sequence[Sequence[str]], wheres: Sequence[str] | None = None) -> list[list[str]]:
+    def tag_words(
+        self, sentences: Sequence[Sequence[str]], wheres: Sequence[str] | None = None, *, batch_size: int | None = None
+    ) -> list[list[str]]:
         """One label per word for pre-tokenised sentences."""
-        return [decode_sentence(s, self.labels, self.scheme, self.decoding) for s in self.word_scores(sentences, wheres)]
+        return [
+            decode_sentence(s, self.labels, self.scheme, self.decoding)
+            for s in self.word_scores(sentences, wheres, batch_size=batch_size)
+        ]
 
-    def predict(self, texts: Sequence[str] | Sequence[Sequence[str]]) -> list[TaggedText]:
-        """Tag raw strings (split into words with exact offsets) or lists of words; order is kept."""
+    def predict(
+        self,
+        texts: Sequence[str] | Sequence[Sequence[str]],
+        *,
+        batch_size: int | None = None,
+        split_sentences: bool = True,
+    ) -> list[TaggedText]:
+        """Tag raw strings (split into words with exact offsets) or lists of words; order is kept.
+
+        A raw string is cut into sentences first (`lookright.data.segment`) unless
+        `split_sentences=False`, so a document gets the labels its sentences get one by one; a list
+        of words is one sentence. Sentences longer than the window are windowed, never truncated.
+        """
         items = []
         for item in texts:
             if isinstance(item, str):
                 offsets = split_words(item)
-                items.append((item, [item[s:e] for s, e in offsets], offsets))
+                ranges = sentence_ranges(item, offsets) if split_sentences else [(0, len(offsets))]
+                items.append((item, [item[s:e] for s, e in offsets], offsets, ranges))
             else:
                 words = list(item)
                 text, starts = join_words(words)
-                items.append((text, words, [(s, s + len(w)) for s, w in zip(starts, words)]))
-        all_scores = self.word_scores([words for _, words, _ in items])
-        return [self._tagged(text, words, offsets, scores) for (text, words, offsets), scores in zip(items, all_scores)]
+                offsets = [(s, s + len(w)) for s, w in zip(starts, words)]
+                items.append((text, words, offsets, [(0, len(words))]))
+        units = [words[a:b] for _, words, _, ranges in items for a, b in ranges]
+        unit_scores = iter(self.word_scores(units, batch_size=batch_size))
+        results = []
+        for text, words, offsets, ranges in items:
+            tagged = [self._tagged(text, words[a:b], offsets[a:b], next(unit_scores)) for a, b in ranges]
+            results.append(
+                TaggedText(text, [w for t in tagged for w in t.words], [s for t in tagged for s in t.spans])
+            )
+        return results
 
     def __call__(self, texts: str | Sequence[str] | Sequence[Sequence[str]]) -> TaggedText | list[TaggedText]:
         if isinstance(texts, str):

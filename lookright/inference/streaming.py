@@ -1,0 +1,89 @@
+"""Tag files of any size: read lazily, tag a chunk at a time, write as you go, keep input order.
+
+Memory stays bounded by `chunk_size` texts whatever the input size (a 1 GB file is never loaded
+whole); within a chunk the Tagger sorts by length and batches to a token budget.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from itertools import islice
+from pathlib import Path
+from typing import IO
+
+from ..data.readers import iter_data
+from ..errors import DataError
+from .tagger import TaggedText, Tagger
+
+OUTPUT_FORMATS = ("jsonl", "conll")
+
+
+@dataclass
+class Item:
+    """One thing to tag: a raw string or a list of words, and the input line it starts on."""
+
+    value: str | list[str]
+    line: int | None = None
+
+
+def count_lines(path: str | os.PathLike, block: int = 1 << 20) -> int:
+    """Lines in a file, read in 1 MiB blocks (for an honest progress total on huge inputs)."""
+    count = 0
+    last = b"\n"
+    with open(path, "rb") as handle:
+        while chunk := handle.read(block):
+            count += chunk.count(b"\n")
+            last = chunk[-1:]
+    return count + (last != b"\n")
+
+
+def iter_text_lines(path: str | os.PathLike) -> Iterator[Item]:
+    """`.txt`: every line is one text; blank lines are kept (they get empty results, in place)."""
+    with open(path, "rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as error:
+                raise DataError(f"not valid UTF-8 (byte {error.start + 1} of the line)", path, number) from None
+            if "\x00" in line:
+                raise DataError("NUL byte: this looks like a binary file, not text", path, number)
+            yield Item(line.rstrip("\r\n").removeprefix("\ufeff") if number == 1 else line.rstrip("\r\n"), number)
+
+
+def iter_inputs(path: str | os.PathLike, fmt: str = "auto") -> Iterator[Item]:
+    """Items of a `.txt` file (one text per line), a JSONL file (`text` or `tokens`) or CoNLL/CoNLL-U."""
+    if fmt == "txt" or (fmt == "auto" and Path(path).suffix.lower() == ".txt"):
+        yield from iter_text_lines(path)
+        return
+    for sentence in iter_data(path, fmt=fmt, label_column=None):
+        yield Item(sentence.text if sentence.text is not None else sentence.tokens, sentence.line)
+
+
+def tag_stream(
+    tagger: Tagger,
+    items: Iterable[Item],
+    *,
+    chunk_size: int = 512,
+    batch_size: int | None = None,
+    split_sentences: bool = True,
+) -> Iterator[tuple[Item, TaggedText]]:
+    """(item, result) pairs in input order, tagging `chunk_size` items at a time."""
+    iterator = iter(items)
+    while chunk := list(islice(iterator, chunk_size)):
+        results = tagger.predict([item.value for item in chunk], batch_size=batch_size, split_sentences=split_sentences)
+        yield from zip(chunk, results)
+
+
+def write_result(handle: IO[str], tagged: TaggedText, fmt: str) -> None:
+    """JSONL: one object per input; CoNLL: `word<TAB>label` lines, a blank line after each input."""
+    if fmt == "jsonl":
+        handle.write(json.dumps(tagged.to_dict(), ensure_ascii=False) + "\n")
+    elif fmt == "conll":
+        for word in tagged.words:
+            handle.write(f"{word.text}\t{word.label}\n")
+        handle.write("\n")
+    else:
+        raise ValueError(f"unknown output format {fmt!r}; valid: {', '.join(OUTPUT_FORMATS)}")

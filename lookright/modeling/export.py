@@ -1,0 +1,33 @@
+"""Export a trained directory as plain transformers weights, LoRA merged in.
+
+Serving stacks (TGI-style servers, ONNX exporters, other teams' scripts) want one ordinary
+`*ForTokenClassification` directory, not base model + adapter. The merged directory still carries
+the unmasking in `config.json` (`lookright_unmask`): `Tagger.load` re-applies it, and plain
+transformers users call `lookright.apply_saved_unmasking(model)` after `from_pretrained`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from pathlib import Path
+
+from peft import PeftModel
+
+from ..errors import ModelError
+from .artifact import load_model_dir, save_model_dir
+
+
+def export_merged(directory: str | os.PathLike, output: str | os.PathLike) -> Path:
+    """Write `directory`'s model with LoRA folded into the weights to `output` (a full-weights lookright dir)."""
+    source, output = Path(directory).resolve(), Path(output).resolve()
+    if output == source:
+        raise ModelError(f"{output}: export to a new directory, not over the trained one")
+    if output.exists() and any(output.iterdir()):
+        raise ModelError(f"{output} exists and is not empty")
+    model, tokenizer, card = load_model_dir(source, merge=True)
+    if isinstance(model, PeftModel):
+        raise ModelError(f"{source}: LoRA over a 4-bit base cannot be merged; export on a machine without 4-bit")
+    record = dict(card.training, exported_from=str(source), merged_from=card.method)
+    exported = replace(card, method="full", training=record)
+    return save_model_dir(model, tokenizer, exported, output)

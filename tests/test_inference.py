@@ -1,0 +1,180 @@
+"""Tagging real text: sentence segmentation, long documents, streaming files, merged export."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from lookright import apply_saved_unmasking
+from lookright.cli import app
+from lookright.data.readers import read_conll
+from lookright.data.segment import sentence_ranges
+from lookright.data.words import split_words
+from lookright.inference import Tagger
+from lookright.inference.streaming import Item, count_lines, tag_stream
+
+
+def _sentences(text: str) -> list[str]:
+    offsets = split_words(text)
+    return [" ".join(text[s:e] for s, e in offsets[a:b]) for a, b in sentence_ranges(text, offsets)]
+
+
+def test_sentences_end_at_final_punctuation_and_blank_lines():
+    text = 'He said "Go home." Then he left! Shares of Acme Inc. rose 3.5 %\n\nNew paragraph here'
+    assert _sentences(text) == [
+        'He said " Go home . "',
+        "Then he left !",
+        "Shares of Acme Inc . rose 3.5 %",
+        "New paragraph here",
+    ]
+
+
+def test_a_single_line_break_or_initials_do_not_end_a_sentence():
+    assert _sentences("The U.S. Army and J. Smith\nmet in Berlin .") == ["The U.S. Army and J. Smith met in Berlin ."]
+    assert sentence_ranges("", []) == []
+
+
+@pytest.fixture(scope="module")
+def tagger(trained_dir) -> Tagger:
+    return Tagger.load(trained_dir)
+
+
+@pytest.fixture(scope="module")
+def real_sentences(conll2003) -> list[str]:
+    """Test-set sentences that end in a full stop, as raw text (so segmentation is unambiguous)."""
+    sentences = read_conll(conll2003 / "test.txt", label_column=3)
+    return [" ".join(s.tokens) for s in sentences if s.tokens[-1] == "." and len(s.tokens) > 3]
+
+
+def test_a_20000_word_document_gets_one_label_per_word_and_its_sentences_labels(tagger, real_sentences):
+    chosen, words = [], 0
+    for sentence in real_sentences * 10:
+        if words >= 20_000:
+            break
+        split = [sentence[a:b] for a, b in split_words(sentence)]
+        if len(split) > 20_000 - words:
+            split = [*split[: 20_000 - words - 1], "."]
+        chosen.append(" ".join(split))
+        words += len(split)
+    document = "\n\n".join(chosen)
+    (tagged,) = tagger.predict([document])
+    assert len(tagged.words) == 20_000
+    assert all(document[w.start : w.end] == w.text for w in tagged.words)
+
+    one_by_one = tagger.predict(chosen)
+    shift, expected = 0, []
+    for text, result in zip(chosen, one_by_one):
+        expected += [(s.start + shift, s.end + shift, s.label) for s in result.spans]
+        shift += len(text) + 2
+    assert [(s.start, s.end, s.label) for s in tagged.spans] == expected
+    assert all(document[s.start : s.end] == s.text for s in tagged.spans)
+
+
+def test_an_unsegmented_long_text_is_windowed_without_losing_a_word(tagger, real_sentences):
+    document = " ".join(real_sentences)
+    n = len(split_words(document))
+    assert n > 20 * tagger.card.max_length  # many windows
+    (tagged,) = tagger.predict([document], split_sentences=False)
+    assert len(tagged.words) == n
+    assert all(w.label in tagger.labels for w in tagged.words)
+
+
+def test_batch_size_and_input_order_do_not_change_results(tagger, real_sentences):
+    texts = real_sentences[:40] + ["", "x"]
+    default = tagger.predict(texts)
+    small = tagger.predict(texts, batch_size=2)
+    assert [t.to_dict() for t in default] == [t.to_dict() for t in small]
+    assert [t.text for t in default] == texts
+    reversed_ = tagger.predict(texts[::-1])
+    assert [t.to_dict()["spans"] for t in reversed_[::-1]] == [t.to_dict()["spans"] for t in default]
+    assert default[-2].words == [] and default[-2].spans == []
+
+
+def test_streaming_reads_lazily_and_keeps_order(tagger, real_sentences):
+    pulled = []
+
+    def source():
+        for i, text in enumerate(real_sentences[:25]):
+            pulled.append(i)
+            yield Item(text, i + 1)
+
+    stream = tag_stream(tagger, source(), chunk_size=10)
+    first_item, first = next(stream)
+    assert len(pulled) == 10  # only one chunk was read before the first result came out
+    rest = list(stream)
+    assert [item.line for item, _ in [(first_item, first), *rest]] == list(range(1, 26))
+    assert [r.text for _, r in rest] == real_sentences[1:25]
+
+
+def test_count_lines_handles_a_missing_final_newline(tmp_path):
+    path = tmp_path / "a.txt"
+    path.write_bytes(b"one\ntwo\nthree")
+    assert count_lines(path) == 3
+    path.write_bytes(b"one\ntwo\n")
+    assert count_lines(path) == 2
+
+
+def test_cli_predict_streams_txt_and_conll_files(tagger, trained_dir, conll2003, real_sentences, tmp_path):
+    runner = CliRunner()
+    txt = tmp_path / "in.txt"
+    lines = [*real_sentences[:30], "", "Tabs\tand  spaces"]
+    txt.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    result = runner.invoke(app, ["predict", "--model", str(trained_dir), "--input", str(txt), "--output", str(out),
+                                 "--chunk-size", "7", "--batch-size", "4"])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [r["text"] for r in rows] == lines  # one result per input line, blank lines included
+    assert rows == [t.to_dict() for t in tagger.predict(lines)]
+
+    conll_in = tmp_path / "in.conll"
+    head = (conll2003 / "test.txt").read_text(encoding="utf-8").split("\n\n")[:40]
+    conll_in.write_text("\n\n".join(head) + "\n", encoding="utf-8")
+    sentences = read_conll(conll_in, label_column=None)
+    conll_out = tmp_path / "out.conll"
+    result = runner.invoke(app, ["predict", "--model", str(trained_dir), "--input", str(conll_in),
+                                 "--output", str(conll_out), "--format", "conll"])
+    assert result.exit_code == 0, result.output
+    blocks = [b for b in conll_out.read_text(encoding="utf-8").split("\n\n") if b.strip()]
+    assert len(blocks) == len(sentences)
+    got = [[line.split("\t") for line in block.splitlines()] for block in blocks]
+    assert [[w for w, _ in rows] for rows in got] == [s.tokens for s in sentences]
+    assert [[lab for _, lab in rows] for rows in got] == tagger.tag_words([s.tokens for s in sentences])
+
+
+def test_cli_predict_rejects_an_unknown_format(trained_dir):
+    result = CliRunner().invoke(app, ["predict", "--model", str(trained_dir), "--format", "xml", "text"])
+    assert result.exit_code != 0
+    assert "--format" in result.output
+
+
+def test_merged_export_reloads_with_unmasking_and_identical_predictions(tagger, trained_dir, real_sentences, tmp_path):
+    from transformers import AutoModelForTokenClassification
+
+    out = tmp_path / "exported"
+    result = CliRunner().invoke(app, ["export", "--model", str(trained_dir), "--merge", "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    assert not (out / "adapter_config.json").exists() and (out / "model.safetensors").exists()
+
+    exported = Tagger.load(out)
+    texts = real_sentences[:30]
+    assert [t.to_dict() for t in exported.predict(texts)] == [t.to_dict() for t in tagger.predict(texts)]
+
+    plain = AutoModelForTokenClassification.from_pretrained(out).eval()
+    assert plain.config.lookright_unmask is not None
+    ids = tagger.tokenizer(texts[0], return_tensors="pt")
+    with torch.inference_mode():
+        want = tagger.model(**ids).logits
+        causal = plain(**ids).logits
+        apply_saved_unmasking(plain)
+        unmasked = plain(**ids).logits
+    assert not torch.allclose(causal, want, atol=1e-4)  # the unmasking is not in the weights...
+    torch.testing.assert_close(unmasked, want, atol=1e-5, rtol=1e-4)  # ...it travels in the config
+
+
+def test_export_refuses_to_overwrite(trained_dir):
+    result = CliRunner().invoke(app, ["export", "--model", str(trained_dir), "--output", str(trained_dir)])
+    assert result.exit_code != 0

@@ -264,6 +264,21 @@ def export(
     out.print(f"exported to {path} (reload: Tagger.load, or from_pretrained + lookright.apply_saved_unmasking)")
 
 
+@app.command()
+def serve(
+    model: Annotated[str, Opt("--model", help="Trained lookright model directory.")],
+    host: Annotated[str, Opt("--host")] = "127.0.0.1",
+    port: Annotated[int, Opt("--port")] = 8080,
+    max_texts: Annotated[int, Opt("--max-texts", help="Most texts per request.")] = 64,
+    max_chars: Annotated[int, Opt("--max-chars", help="Longest text accepted, in characters.")] = 100_000,
+    max_wait_ms: Annotated[float, Opt("--max-wait-ms", help="How long a request waits to share a batch.")] = 5,
+) -> None:
+    """HTTP service: POST /v1/tag {"texts": [...]}, GET /health, OpenAPI docs at /docs."""
+    from .serving import serve as run_server
+
+    run_server(model, host=host, port=port, max_texts=max_texts, max_chars=max_chars, max_wait_ms=max_wait_ms)
+
+
 @app.command("check-unmask")
 def check_unmask(
     model: Annotated[str | None, Opt("--model", help="HF model dir or .gguf; default: bundled SmolLM2-135M.")] = None,

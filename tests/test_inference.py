@@ -91,6 +91,7 @@ def test_batch_size_and_input_order_do_not_change_results(tagger, real_sentences
     reversed_ = tagger.predict(texts[::-1])
     assert [t.to_dict()["spans"] for t in reversed_[::-1]] == [t.to_dict()["spans"] for t in default]
     assert default[-2].words == [] and default[-2].spans == []
+    assert tagger.predict([""])[0].words == [] and tagger.tag_words([[]]) == [[]] and tagger.predict([]) == []
 
 
 def test_streaming_reads_lazily_and_keeps_order(tagger, real_sentences):

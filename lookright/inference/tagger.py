@@ -94,7 +94,10 @@ class Tagger:
 
         `batch_size` caps sequences per forward pass (the token budget caps them too).
         """
+        out = [np.zeros((0, len(self.labels)), dtype=np.float32) for _ in sentences]
         nonempty = [i for i, words in enumerate(sentences) if len(words)]
+        if not nonempty:
+            return out
         windows = self.encoder.encode(
             [sentences[i] for i in nonempty], [wheres[i] for i in nonempty] if wheres else None
         )
@@ -103,7 +106,6 @@ class Tagger:
             max_batch=batch_size or 64, progress=progress,
         )
         stitched = stitch(windows, scores, [len(sentences[i]) for i in nonempty])
-        out = [np.zeros((0, len(self.labels)), dtype=np.float32) for _ in sentences]
         for i, rows in zip(nonempty, stitched):
             out[i] = np.stack(rows)
         return out

@@ -53,6 +53,9 @@ LabelsFrom = Annotated[
 ]
 
 
+_TRAIN_ONLY = ("config", "resume", "launcher", "num_processes", "accelerate_config")
+
+
 @app.command()
 def train(
     train: TrainFile = None,
@@ -92,15 +95,25 @@ def train(
     attn_implementation: Annotated[str | None, Opt("--attn", help="auto (SDPA where supported), sdpa, eager, flash_attention_2 ...")] = None,
     gradient_checkpointing: Annotated[bool | None, Opt("--gradient-checkpointing/--no-gradient-checkpointing")] = None,
     resume: Annotated[bool, Opt("--resume", help="Continue from the last checkpoint in OUTPUT/checkpoints.")] = False,
+    launcher: Annotated[str | None, Opt("--launcher", help="accelerate: relaunch this command with `accelerate launch`.")] = None,
+    num_processes: Annotated[int | None, Opt("--num-processes", help="With --launcher: processes (GPUs) to train on.")] = None,
+    accelerate_config: Annotated[str | None, Opt("--accelerate-config", help="With --launcher: an accelerate config (configs/accelerate/*.yaml).")] = None,
 ) -> None:
     """Fine-tune a decoder as a token classifier, selecting the best checkpoint on validation."""
-    overrides = {k: v for k, v in locals().items() if k not in ("config", "resume") and v is not None}
+    overrides = {k: v for k, v in locals().items() if k not in _TRAIN_ONLY and v is not None}
     from .training import summarize
     from .training import train as run_train
+    from .training.distributed import is_main_process
 
-    cfg = _train_config(config, overrides)
-    cfg.resume = resume
+    cfg = _train_config(config, overrides)  # validate here, before any process is started
+    if launcher is not None:
+        if launcher != "accelerate":
+            raise typer.BadParameter("--launcher takes 'accelerate'")
+        raise typer.Exit(_relaunch(num_processes, accelerate_config))
+    cfg.resume = resume or cfg.resume
     result = run_train(cfg, console=err)
+    if not is_main_process():
+        return
     for name, report in (("validation", result.validation), ("test", result.test)):
         if report is not None:
             out.rule(name)
@@ -108,7 +121,10 @@ def train(
     out.print_json(json.dumps(summarize(result)))
 
 
-_SWEEP_ONLY = ("output", "groups", "configs", "strategy", "eta", "min_fraction", "retrain_best", "keep_models", "config")
+_SWEEP_ONLY = (
+    "output", "groups", "configs", "strategy", "eta", "min_fraction", "retrain_best", "keep_models", "config",
+    "parallel", "submit",
+)
 
 
 @app.command()
@@ -124,6 +140,8 @@ def sweep(
     min_fraction: Annotated[float, Opt("--min-fraction", help="Successive halving: budget share of the first rung.")] = 0.125,
     retrain_best: Annotated[bool, Opt("--retrain-best", help="Retrain the winner with validation-based selection into OUTPUT/best.")] = False,
     keep_models: Annotated[bool, Opt("--keep-models", help="Keep every configuration's model (default: only the best).")] = False,
+    parallel: Annotated[int, Opt("--parallel", help="Train N configurations at once, each in its own process (one per GPU).")] = 1,
+    submit: Annotated[str | None, Opt("--submit", help="Hand each run to a scheduler: a shell template with {command}, e.g. \"sbatch --gpus=1 --wrap '{command}'\".")] = None,
     model: ModelSpec = None,
     config: ConfigFile = None,
     label_column: LabelColumn = None,
@@ -153,6 +171,8 @@ def sweep(
         min_fraction=min_fraction,
         retrain_best=retrain_best,
         keep_models=keep_models,
+        parallel=parallel,
+        submit=submit,
     )
     run_sweep(cfg, console=err)
 
@@ -301,6 +321,27 @@ def check_unmask(
     out.print(f"padding leaks: {list(probe.padding_leaks) or 'none'}")
     if not probe.ok:
         raise typer.Exit(1)
+
+
+def _relaunch(num_processes: int | None, config_file: str | None) -> int:
+    """Run the same `lookright train` command under `accelerate launch`, minus the launcher flags."""
+    import subprocess
+
+    from .training.distributed import accelerate_command
+
+    argv, skip = [], False
+    for arg in sys.argv[1:]:
+        if skip:
+            skip = False
+            continue
+        name = arg.split("=", 1)[0]
+        if name in ("--launcher", "--num-processes", "--accelerate-config"):
+            skip = "=" not in arg
+            continue
+        argv.append(arg)
+    command = accelerate_command(argv, num_processes=num_processes, config_file=config_file)
+    err.print("$ " + " ".join(command))
+    return subprocess.call(command)
 
 
 def _train_config(config_file: Path | None, overrides: dict):

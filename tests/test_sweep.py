@@ -115,3 +115,35 @@ def test_cli_rejects_a_bad_config_with_a_clear_message(conll2003, tmp_path):
     assert result.returncode == 2
     assert "invalid unmasking config '0021'" in result.stderr
     assert not (tmp_path / "results.jsonl").exists()
+
+
+def test_parallel_and_submitted_runs_give_the_in_process_results(tiny_model_dir, conll2003, tmp_path):
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # the subprocesses get 1 thread each (2 slots on this 2-core machine or fewer)
+    try:
+        reference = run_sweep(_sweep(tiny_model_dir, conll2003, tmp_path / "seq", configs=["00", "01", "11"]))
+    finally:
+        torch.set_num_threads(threads)
+    expected = {r.config: r for r in reference.rows}
+
+    parallel = run_sweep(_sweep(tiny_model_dir, conll2003, tmp_path / "par", configs=["00", "01", "11"], parallel=2))
+    rows = ResultsFile(tmp_path / "par" / "results.jsonl").rows()
+    assert sorted(r.config for r in rows) == ["00", "01", "11"]  # each run once, in one results file
+    for row in parallel.rows:
+        assert row.steps == row.total_steps == 4
+        assert row.validation == pytest.approx(expected[row.config].validation)
+    assert (tmp_path / "par" / "runs" / parallel.best.config / "train.log").exists()  # each run logs to its dir
+
+    # a "scheduler" that runs the command in the background; the sweep waits for the run's scores
+    template = "OMP_NUM_THREADS=1 {command} > {run_dir}/submitted.log 2>&1 &"
+    submitted = run_sweep(_sweep(tiny_model_dir, conll2003, tmp_path / "sub", configs=["00", "11"], submit=template))
+    assert {r.config for r in ResultsFile(tmp_path / "sub" / "results.jsonl").rows()} == {"00", "11"}
+    for row in submitted.rows:
+        assert row.validation == pytest.approx(expected[row.config].validation)
+
+
+def test_submit_template_without_command_is_rejected(tiny_model_dir, conll2003, tmp_path):
+    with pytest.raises(ValueError, match="must contain"):
+        run_sweep(_sweep(tiny_model_dir, conll2003, tmp_path, submit="sbatch job.sh"), trainer=CountingTrainer())

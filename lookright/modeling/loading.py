@@ -121,19 +121,30 @@ def load_token_classifier(
         if importlib.util.find_spec("bitsandbytes") is None:
             raise ModelError("--quantize 4bit needs bitsandbytes: pip install 'lookright[gpu]'")
 
+        compute = precision.dtype if precision.dtype != torch.float32 else torch.bfloat16
         kwargs["quantization_config"] = BitsAndBytesConfig(
             load_in_4bit=True,
             bnb_4bit_quant_type="nf4",
             bnb_4bit_use_double_quant=True,
-            bnb_4bit_compute_dtype=precision.dtype if precision.dtype != torch.float32 else torch.bfloat16,
+            bnb_4bit_compute_dtype=compute,
+            bnb_4bit_quant_storage=compute,  # lets FSDP shard the 4-bit weights like the others
             llm_int8_skip_modules=[HEAD_MODULE],  # the head stays in full precision (peft#1720)
         )
-        kwargs["device_map"] = {"": torch.cuda.current_device()}
+        kwargs["device_map"] = {"": _local_device(precision.device)}
     with quiet_transformers():
         model = AutoModelForTokenClassification.from_pretrained(path, **kwargs)
     if not precision.quantize_4bit:
-        model.to(precision.device)
+        model.to(_local_device(precision.device))
     return model
+
+
+def _local_device(device: str) -> str:
+    """Under `accelerate launch`, each process's own GPU (LOCAL_RANK), not every process on cuda:0."""
+    if device == "cuda" and "LOCAL_RANK" in os.environ:
+        return f"cuda:{int(os.environ['LOCAL_RANK'])}"
+    if device == "cuda":
+        return f"cuda:{torch.cuda.current_device()}"
+    return device
 
 
 def load_base(spec: str | None, labels: Sequence[str], **kwargs) -> tuple[PreTrainedModel, object]:

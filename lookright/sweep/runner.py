@@ -45,6 +45,8 @@ class SweepConfig:
     min_fraction: float = 0.125
     retrain_best: bool = False
     keep_models: bool = False
+    parallel: int = 1  # runs trained at once, each in its own process (one per GPU when there are GPUs)
+    submit: str | None = None  # shell template handing each run to a scheduler, e.g. "sbatch --wrap '{command}'"
     extra: dict = field(default_factory=dict)
 
     def validate(self, num_layers: int) -> list[str]:
@@ -55,6 +57,10 @@ class SweepConfig:
             raise ValueError("eta must be at least 2")
         if not 0 < self.min_fraction <= 1:
             raise ValueError("min_fraction must be in (0, 1]")
+        if self.parallel < 1:
+            raise ValueError("parallel must be at least 1")
+        if self.submit is not None and "{command}" not in self.submit:
+            raise ValueError("the --submit template must contain {command} (the lookright train command to run)")
         configs = validate_configs(self.configs, self.groups, num_layers)
         self.base.unmask = configs[0]
         self.base.validate()
@@ -132,25 +138,42 @@ class Sweep:
         raise AssertionError("unreachable: the last rung has the full budget")
 
     def _rung(self, configs: list[str], rung: int, fraction: float, previous: float, plan: float) -> list[RunResult]:
-        rows = []
-        for index, config in enumerate(configs, start=1):
+        rows: dict[str, RunResult] = {}
+        todo = []
+        for config in configs:
             done = self.results.find(self.cfg.strategy, config, rung)
             if done is not None:
                 self.console.print(f"{config}: already trained (rung {rung}), score {done.score:.4f}; skipping")
-                rows.append(done)
-                continue
-            row = self._train_one(config, rung, fraction, resume=rung > 0)
-            self.results.append(row)
-            rows.append(row)
-            self.units_done += fraction - previous
-            self._report_progress(config, row, index, len(configs), rung, plan)
-        return rows
+                rows[config] = done
+            else:
+                todo.append(config)
+        finished = len(rows)
 
-    def _train_one(self, config: str, rung: int, fraction: float, resume: bool) -> RunResult:
+        def record(row: RunResult) -> None:
+            nonlocal finished
+            self.results.append(row)
+            rows[row.config] = row
+            finished += 1
+            self.units_done += fraction - previous
+            self._report_progress(row.config, row, finished, len(configs), rung, plan)
+
+        if todo and (self.cfg.parallel > 1 or self.cfg.submit):
+            from .launch import Job, run_jobs
+
+            jobs = [Job(c, rung, self._run_config(c, fraction, rung > 0), self.output / RUNS_DIR / c) for c in todo]
+            run_jobs(jobs, self.cfg.strategy, parallel=self.cfg.parallel, submit=self.cfg.submit,
+                     console=self.console, on_result=record)
+        else:
+            for config in todo:
+                record(self._train_one(config, rung, fraction, resume=rung > 0))
+        return [rows[c] for c in configs]
+
+    def _run_config(self, config: str, fraction: float, resume: bool) -> TrainConfig:
+        """The training setup of one run: the shared base, this config, no in-run selection."""
         run_dir = self.output / RUNS_DIR / config
         checkpoint_dir = run_dir / "checkpoints"
         has_checkpoint = checkpoint_dir.is_dir() and any(checkpoint_dir.glob("checkpoint-*"))
-        cfg = replace(
+        return replace(
             self.cfg.base,
             unmask=config,
             output=str(run_dir),
@@ -160,6 +183,10 @@ class Sweep:
             stop_after_fraction=fraction if fraction < 1 else None,
             test=self.cfg.base.test if fraction >= 1 else None,
         )
+
+    def _train_one(self, config: str, rung: int, fraction: float, resume: bool) -> RunResult:
+        run_dir = self.output / RUNS_DIR / config
+        cfg = self._run_config(config, fraction, resume)
         self.console.rule(f"{self.cfg.strategy}: {config} (rung {rung}, {fraction:.0%} of the budget)")
         started = time.perf_counter()
         result = self.train(cfg, console=self.console)

@@ -91,7 +91,8 @@ class TrainConfig:
         path = Path(path)
         text = path.read_text()
         data = tomllib.loads(text) if path.suffix == ".toml" else json.loads(text)
-        data = data.get("train", data)
+        if isinstance(data.get("train"), dict):  # a [train] table (TOML); a string is the training file
+            data = data["train"]
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import resource
 import sys
 import time
@@ -31,6 +30,7 @@ from transformers import (
     TrainingArguments,
     set_seed,
 )
+from transformers.trainer_pt_utils import LengthGroupedSampler
 from transformers.trainer_utils import get_last_checkpoint
 
 from .. import __version__
@@ -48,6 +48,7 @@ from ..modeling.artifact import ModelCard, base_model_spec, save_model_dir
 from ..modeling.loading import Precision, load_base
 from ..unmasking import unmask, verify_unmasking
 from .config import TrainConfig
+from .distributed import is_main_process, world_size
 from .progress import RichProgressCallback
 
 CHECKPOINT_DIR = "checkpoints"
@@ -163,6 +164,18 @@ class LookrightTrainer(Trainer):
     it; stitching windows back into sentences needs predictions in dataset order.
     """
 
+    def _get_train_sampler(self, train_dataset=None):
+        """Length groups sized by the *global* batch, so N processes see the batches one process would.
+
+        transformers sizes them by the per-device batch; then a 2-process run would draw different
+        batches than a 1-process run with the same global batch, seed and data.
+        """
+        if self.args.train_sampling_strategy != "group_by_length" or self.args.world_size == 1:
+            return super()._get_train_sampler(train_dataset)
+        dataset = train_dataset if train_dataset is not None else self.train_dataset
+        global_batch = self.args.per_device_train_batch_size * self.args.world_size * self.args.gradient_accumulation_steps
+        return LengthGroupedSampler(global_batch, dataset=dataset, model_input_name="input_ids")
+
     def _get_eval_sampler(self, eval_dataset):
         if eval_dataset is None or self.args.world_size > 1:
             return None  # distributed: accelerate shards in order and gather_for_metrics restores it
@@ -189,6 +202,26 @@ def _metrics_function(split: EncodedSplit, labels: list[str], scheme: str, decod
         }
 
     return compute
+
+
+def token_loss(outputs, labels: torch.Tensor, num_items_in_batch: torch.Tensor | int | None = None) -> torch.Tensor:
+    """Cross-entropy summed over labelled subwords, divided by the labelled subwords of the *global* batch.
+
+    The Trainer counts those across gradient-accumulation steps and processes, so N processes x
+    batch b (or b/k accumulated k times) take the same step as one process with the whole batch.
+    transformers' token-classification heads average per micro-batch instead, which weights
+    short batches up and, under DDP, doubles the loss (and changes what gradient clipping sees).
+    """
+    logits = outputs["logits"] if isinstance(outputs, dict) else outputs[0]
+    total = torch.nn.functional.cross_entropy(
+        logits.float().reshape(-1, logits.shape[-1]), labels.reshape(-1).to(logits.device),
+        ignore_index=IGNORE_INDEX, reduction="sum",
+    )
+    if num_items_in_batch is None:
+        num_items_in_batch = (labels != IGNORE_INDEX).sum()
+    if isinstance(num_items_in_batch, torch.Tensor):
+        num_items_in_batch = num_items_in_batch.to(total.device)
+    return total / num_items_in_batch
 
 
 def _logprobs(logits, labels):
@@ -222,7 +255,8 @@ def train(cfg: TrainConfig, console: Console | None = None) -> TrainResult:
     encoder = WindowEncoder(tokenizer, cfg.max_length, cfg.stride)
     train_split = _encode(encoder, train_sents, train_tags, label_ids)
     val_split = _encode(encoder, val_sents, val_tags, label_ids) if val_sents else None
-    console.print(
+    say = console.print if is_main_process() else (lambda *a, **k: None)
+    say(
         f"[bold]lookright train[/] {len(train_sents):,} sentences -> {len(train_split.windows):,} windows "
         f"({sum(len(w) for w in train_split.windows):,} subwords), {len(labels)} labels ({scheme}), "
         f"unmask {cfg.unmask}, {cfg.method}, {precision.dtype} on {precision.device}"
@@ -242,7 +276,7 @@ def train(cfg: TrainConfig, console: Console | None = None) -> TrainResult:
         resume_from = get_last_checkpoint(str(checkpoint_dir)) if checkpoint_dir.is_dir() else None
         if resume_from is None:
             raise LookrightError(f"--resume: no checkpoint found in {checkpoint_dir}")
-        console.print(f"resuming from {resume_from}")
+        say(f"resuming from {resume_from}")
     tokens_before = _tokens_in_checkpoint(resume_from) if resume_from else 0
     started = time.perf_counter()
     trainer.train(resume_from_checkpoint=resume_from)
@@ -277,6 +311,7 @@ def train(cfg: TrainConfig, console: Console | None = None) -> TrainResult:
             "train_sentences": len(train_sents),
             "validation_sentences": len(val_sents),
             "steps": result.steps,
+            "total_steps": result.total_steps,
             "train_seconds": round(train_seconds, 1),
             "tokens_seen": tokens,
             "tokens_per_second": round(result.tokens_per_second, 1),
@@ -334,7 +369,7 @@ def _version(package: str) -> str:
 
 
 def _make_trainer(cfg, model, tokenizer, train_split, val_split, labels, scheme, precision, console) -> Trainer:
-    steps_per_epoch = math.ceil(len(train_split.features) / (cfg.batch_size * cfg.grad_accum * _world_size()))
+    steps_per_epoch = math.ceil(len(train_split.features) / (cfg.batch_size * cfg.grad_accum * world_size()))
     total_steps = cfg.max_steps if cfg.max_steps > 0 else math.ceil(steps_per_epoch * cfg.epochs)
     has_val = val_split is not None and cfg.select_best
     eval_every = cfg.eval_every or steps_per_epoch
@@ -388,14 +423,11 @@ def _make_trainer(cfg, model, tokenizer, train_split, val_split, labels, scheme,
         data_collator=DataCollatorForTokenClassification(tokenizer, label_pad_token_id=IGNORE_INDEX),
         compute_metrics=_metrics_function(val_split, labels, scheme, "argmax") if has_val else None,
         preprocess_logits_for_metrics=_logprobs if has_val else None,
+        compute_loss_func=token_loss,
         callbacks=callbacks,
     )
     trainer.remove_callback(ProgressCallback)
     return trainer
-
-
-def _world_size() -> int:
-    return int(os.environ.get("WORLD_SIZE", "1"))
 
 
 def summarize(result: TrainResult) -> dict[str, Any]:

@@ -1,0 +1,171 @@
+"""Sweep runs as separate jobs: N local processes at once (one per GPU), or a job scheduler.
+
+Each run is an ordinary `lookright train --config RUN_DIR/train_config.json` command, so what a
+scheduler runs is exactly what a user would type. A run is finished when its model card holds its
+validation scores; the sweep then reads the card and appends the row to `results.jsonl`, as for
+runs trained in-process.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from ..errors import LookrightError
+from ..modeling.artifact import CARD_FILE
+from ..training import TrainConfig
+from .results import RunResult
+
+CONFIG_FILE = "train_config.json"
+LOG_FILE = "train.log"
+
+
+@dataclass
+class Job:
+    """One configuration's training run, as a command."""
+
+    config: str
+    rung: int
+    train: TrainConfig
+    run_dir: Path
+
+    def command(self) -> list[str]:
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        data = self.train.to_dict()
+        (self.run_dir / CONFIG_FILE).write_text(json.dumps(data, indent=2) + "\n")
+        return [sys.executable, "-m", "lookright", "train", "--config", str(self.run_dir / CONFIG_FILE)]
+
+
+def _report_scores(report: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "metric": report["headline"]["name"],
+        "score": report["headline"]["value"],
+        "strict_f1": report["strict"]["micro"]["f1"],
+        "lenient_f1": report["lenient"]["micro"]["f1"],
+        "token_accuracy": report["token_accuracy"],
+    }
+
+
+def finished_card(run_dir: Path, since: float) -> dict[str, Any] | None:
+    """The run's model card once training wrote its final scores (and not a card from an earlier rung)."""
+    path = run_dir / CARD_FILE
+    try:
+        if path.stat().st_mtime < since:
+            return None
+        card = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError):  # not there yet, or being written
+        return None
+    return card if "validation" in card.get("metrics", {}) else None
+
+
+def result_from_card(job: Job, card: dict[str, Any], strategy: str, wall: float) -> RunResult:
+    training, metrics = card["training"], card["metrics"]
+    return RunResult(
+        config=job.config,
+        strategy=strategy,
+        rung=job.rung,
+        steps=training["steps"],
+        total_steps=training.get("total_steps", training["steps"]),
+        tokens=training["tokens_seen"],
+        train_seconds=training["train_seconds"],
+        tokens_per_second=training["tokens_per_second"],
+        peak_memory_mb=training["peak_memory_mb"],
+        validation=_report_scores(metrics["validation"]),
+        test=_report_scores(metrics["test"]) if "test" in metrics else {},
+        model_dir=str(job.run_dir),
+        wall_seconds=round(wall, 1),
+    )
+
+
+def _gpu_count() -> int:
+    try:
+        import torch
+
+        return torch.cuda.device_count()
+    except Exception:  # noqa: BLE001 - no torch CUDA: CPU slots
+        return 0
+
+
+def run_jobs(
+    jobs: list[Job],
+    strategy: str,
+    *,
+    parallel: int = 1,
+    submit: str | None = None,
+    poll_seconds: float = 5.0,
+    console: Console | None = None,
+    on_result=None,
+) -> list[RunResult]:
+    """Run `jobs` (at most `parallel` at once, or all handed to `submit`) and return results in job order.
+
+    `submit` is a shell template: `{command}` is the train command, `{name}`, `{config}` and
+    `{run_dir}` are also filled in, e.g. `sbatch --gpus=1 -J {name} -o {run_dir}/slurm.log --wrap "{command}"`.
+    `on_result` is called as each run finishes (the sweep appends it to results.jsonl there).
+    """
+    console = console or Console(stderr=True)
+    gpus = _gpu_count()
+    pending = list(enumerate(jobs))
+    running: dict[int, tuple[Job, subprocess.Popen | None, float]] = {}
+    results: dict[int, RunResult] = {}
+    slots = list(range(parallel)) if not submit else []
+    slot_of: dict[int, int] = {}
+    while pending or running:
+        while pending and (submit or slots):
+            index, job = pending.pop(0)
+            command = job.command()
+            started = time.time()
+            log = job.run_dir / LOG_FILE
+            if submit:
+                line = submit.format(
+                    command=shlex.join(command), name=f"lookright-{job.config}-r{job.rung}",
+                    config=job.config, run_dir=str(job.run_dir),
+                )
+                console.print(f"submit {job.config}: {line}")
+                code = subprocess.call(line, shell=True)
+                if code != 0:
+                    raise LookrightError(f"submitting {job.config} failed (exit {code}): {line}")
+                running[index] = (job, None, started)
+            else:
+                slot = slots.pop(0)
+                slot_of[index] = slot
+                env = dict(os.environ)
+                if gpus:
+                    env["CUDA_VISIBLE_DEVICES"] = str(slot % gpus)
+                else:
+                    env["OMP_NUM_THREADS"] = str(max(1, (os.cpu_count() or 1) // parallel))
+                console.print(f"start {job.config} (rung {job.rung}) on slot {slot}; log {log}")
+                with log.open("w") as handle:
+                    process = subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT, env=env)
+                running[index] = (job, process, started)
+        time.sleep(poll_seconds if submit else min(poll_seconds, 0.5))
+        for index, (job, process, started) in list(running.items()):
+            if process is not None and process.poll() is None:
+                continue
+            if process is not None and process.returncode != 0:
+                for _, other, _ in running.values():
+                    if other is not None and other.poll() is None:
+                        other.terminate()
+                tail = (job.run_dir / LOG_FILE).read_text(errors="replace")[-2000:]
+                raise LookrightError(f"training {job.config} failed (exit {process.returncode}):\n{tail}")
+            card = finished_card(job.run_dir, started)
+            if card is None:
+                if process is not None:  # exited 0 without final scores: a bug, not a wait
+                    raise LookrightError(f"training {job.config} ended without writing its scores in {job.run_dir}")
+                continue
+            result = result_from_card(job, card, strategy, time.time() - started)
+            results[index] = result
+            del running[index]
+            if index in slot_of:
+                slots.append(slot_of.pop(index))
+            if on_result is not None:
+                on_result(result)
+    return [results[i] for i in range(len(jobs))]

@@ -26,7 +26,7 @@ _CONLL_BLANK = " \t\r\n\f\v"
 _CONLLU_ID = re.compile(r"\d+|\d+-\d+|\d+\.\d+")
 
 
-def _lines(path: PathLike, encoding: str = "utf-8") -> Iterator[tuple[int, str]]:
+def text_lines(path: PathLike, encoding: str = "utf-8") -> Iterator[tuple[int, str]]:
     """(line number, text without line ending) of a text file; binary or undecodable -> DataError.
 
     Lines are split on b"\\n" before decoding, which is exact for ASCII-compatible encodings (UTF-8,
@@ -80,7 +80,7 @@ def iter_conll(
     tokens: list[str] = []
     tags: list[str] = []
     first = doc_id = count = doc_start = 0
-    for number, line in _lines(path, encoding):
+    for number, line in text_lines(path, encoding):
         fields = _conll_fields(line) if line.strip(_CONLL_BLANK) else None
         if fields is None or fields[0] == "-DOCSTART-":
             if tokens:
@@ -139,7 +139,7 @@ def iter_conllu(path: PathLike, column: str | None = "upos") -> Iterator[Sentenc
     tags: list[str] = []
     text: str | None = None
     first = count = 0
-    for number, line in _lines(path):
+    for number, line in text_lines(path):
         if not line.strip():
             if tokens:
                 yield Sentence(tokens, tags if label_at is not None else None, str(path), first, text=text)
@@ -245,7 +245,7 @@ def iter_jsonl(path: PathLike) -> Iterator[Sentence]:
     never across a span edge, and spans become IOB2 tags.
     """
     count = 0
-    for number, line in _lines(path):
+    for number, line in text_lines(path):
         if not line.strip():
             continue
         try:

@@ -14,8 +14,7 @@ from itertools import islice
 from pathlib import Path
 from typing import IO
 
-from ..data.readers import iter_data
-from ..errors import DataError
+from ..data.readers import iter_data, text_lines
 from .tagger import TaggedText, Tagger
 
 OUTPUT_FORMATS = ("jsonl", "conll")
@@ -42,15 +41,8 @@ def count_lines(path: str | os.PathLike, block: int = 1 << 20) -> int:
 
 def iter_text_lines(path: str | os.PathLike) -> Iterator[Item]:
     """`.txt`: every line is one text; blank lines are kept (they get empty results, in place)."""
-    with open(path, "rb") as handle:
-        for number, raw in enumerate(handle, start=1):
-            try:
-                line = raw.decode("utf-8")
-            except UnicodeDecodeError as error:
-                raise DataError(f"not valid UTF-8 (byte {error.start + 1} of the line)", path, number) from None
-            if "\x00" in line:
-                raise DataError("NUL byte: this looks like a binary file, not text", path, number)
-            yield Item(line.rstrip("\r\n").removeprefix("\ufeff") if number == 1 else line.rstrip("\r\n"), number)
+    for number, line in text_lines(path):
+        yield Item(line, number)
 
 
 def iter_inputs(path: str | os.PathLike, fmt: str = "auto") -> Iterator[Item]:

@@ -37,7 +37,11 @@ ModelSpec = Annotated[str | None, Opt("--model", help="HF model dir, .gguf file 
 ConfigFile = Annotated[Path | None, Opt("--config", help="JSON/TOML file with any training setting; flags override it.")]
 LabelColumn = Annotated[str | None, Opt("--label-column", help="CoNLL column index (CoNLL-2003: 3 NER, 2 chunk, 1 POS), upos/xpos, or a hf: field.")]
 DataFormat = Annotated[str | None, Opt("--format", help="auto, conll, conllu or jsonl.")]
-Method = Annotated[str | None, Opt("--method", help="lora or full.")]
+Method = Annotated[
+    str | None,
+    Opt("--method", help="unmask (default), causal, repeat, generative or encoder: how labels are produced."),
+]
+Finetune = Annotated[str | None, Opt("--finetune", help="lora, full or auto (full for encoders, LoRA for decoders).")]
 Epochs = Annotated[float | None, Opt("--epochs")]
 MaxSteps = Annotated[int | None, Opt("--max-steps")]
 BatchSize = Annotated[int | None, Opt("--batch-size")]
@@ -70,6 +74,12 @@ def train(
     train_scheme: Annotated[str | None, Opt("--train-scheme", help="Scheme the model learns: IOB2 or BIOES.")] = None,
     unmask: Annotated[str | None, Opt("--unmask", help="Bidirectional groups, e.g. 0011 (first char = input side), or layers:20,21.")] = None,
     method: Method = None,
+    finetune: Finetune = None,
+    repeat: Annotated[int | None, Opt("--repeat", help="Method repeat: extra copies r of the sentence (the model reads r+1).")] = None,
+    exit_layer: Annotated[int | None, Opt("--exit-layer", help="Keep only the first N blocks; the head reads block N (early exit).")] = None,
+    demos: Annotated[int | None, Opt("--demos", help="Method generative: demonstrations per prompt (0, 1, 3...).")] = None,
+    demo_selection: Annotated[str | None, Opt("--demo-selection", help="Method generative: similar (word overlap) or random.")] = None,
+    instruction: Annotated[bool | None, Opt("--instruction/--no-instruction", help="Method generative: prepend an instruction naming the types.")] = None,
     lora_r: Annotated[int | None, Opt("--lora-r")] = None,
     lora_alpha: Annotated[int | None, Opt("--lora-alpha")] = None,
     lora_dropout: Annotated[float | None, Opt("--lora-dropout")] = None,
@@ -99,7 +109,7 @@ def train(
     num_processes: Annotated[int | None, Opt("--num-processes", help="With --launcher: processes (GPUs) to train on.")] = None,
     accelerate_config: Annotated[str | None, Opt("--accelerate-config", help="With --launcher: an accelerate config (configs/accelerate/*.yaml).")] = None,
 ) -> None:
-    """Fine-tune a decoder as a token classifier, selecting the best checkpoint on validation."""
+    """Fine-tune a sequence labeler (unmasked decoder by default), selecting the best checkpoint on validation."""
     overrides = {k: v for k, v in locals().items() if k not in _TRAIN_ONLY and v is not None}
     from .training import summarize
     from .training import train as run_train
@@ -146,7 +156,7 @@ def sweep(
     config: ConfigFile = None,
     label_column: LabelColumn = None,
     data_format: DataFormat = None,
-    method: Method = None,
+    finetune: Finetune = None,
     epochs: Epochs = None,
     max_steps: MaxSteps = None,
     batch_size: BatchSize = None,
@@ -175,6 +185,51 @@ def sweep(
         submit=submit,
     )
     run_sweep(cfg, console=err)
+
+
+_COMPARE_ONLY = ("output", "methods", "encoder_model", "groups", "best_among", "parallel", "submit", "config")
+
+
+@app.command()
+def compare(
+    train: TrainFile = None,
+    validation: ValidationFile = None,
+    test: TestFile = None,
+    methods: Annotated[str, Opt("--methods", help="Comma-separated: causal, unmask[:CONFIG|BEST], repeat[:R], generative[:K], encoder[:MODEL].")] = "causal,unmask:BEST,repeat,generative,encoder",
+    output: Annotated[str, Opt("--output", "-o", help="Directory for the runs, results.jsonl and comparison.{md,json,png}.")] = "runs/compare",
+    model: ModelSpec = None,
+    encoder_model: Annotated[str | None, Opt("--encoder-model", help="Encoder for `encoder` (HF dir); default: packaged all-MiniLM-L6-v2.")] = None,
+    groups: Annotated[int, Opt("--groups", help="unmask:BEST: number of block groups m.")] = 4,
+    best_among: Annotated[str | None, Opt("--best-among", help="unmask:BEST: candidate configs (default all 2^m), searched by successive halving.")] = None,
+    parallel: Annotated[int, Opt("--parallel", help="Train N methods at once (one per GPU).")] = 1,
+    submit: Annotated[str | None, Opt("--submit", help="Hand each method's run to a scheduler: a template with {command}.")] = None,
+    config: ConfigFile = None,
+    label_column: LabelColumn = None,
+    data_format: DataFormat = None,
+    epochs: Epochs = None,
+    max_steps: MaxSteps = None,
+    batch_size: BatchSize = None,
+    seed: Seed = None,
+    max_train_sentences: MaxTrainSentences = None,
+    max_validation_sentences: MaxValidationSentences = None,
+    validation_holdout: ValidationHoldout = None,
+    labels_from: LabelsFrom = None,
+) -> None:
+    """Compare labelling methods (unmasked/causal decoder, repetition, generative, encoder) under one budget."""
+    overrides = {k: v for k, v in locals().items() if k not in _COMPARE_ONLY and v is not None}
+    from .compare import CompareConfig, parse_methods, run_compare
+    from .sweep import parse_config_list
+
+    cfg = CompareConfig(
+        base=_train_config(config, overrides),
+        methods=parse_methods(methods, encoder_model),
+        output=output,
+        groups=groups,
+        best_among=parse_config_list(best_among),
+        parallel=parallel,
+        submit=submit,
+    )
+    run_compare(cfg, console=err)
 
 
 @app.command()

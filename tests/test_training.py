@@ -45,7 +45,7 @@ def test_training_writes_a_complete_model_directory(trained):
     assert {"lookright.json", "config.json", "adapter_config.json", "adapter_model.safetensors", "tokenizer.json"} <= names
     card = ModelCard.read(trained.output)
     assert card.labels[0] == "O" and "B-PER" in card.labels and "I-MISC" in card.labels
-    assert card.unmask == "0011" and card.method == "lora" and card.scheme == "IOB2"
+    assert card.unmask == "0011" and card.method == "unmask" and card.finetune == "lora" and card.scheme == "IOB2"
     assert card.training["steps"] == 6
     config = json.loads((trained.output / "config.json").read_text())
     assert config["lookright_unmask"]["layers"] == [2, 3]

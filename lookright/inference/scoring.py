@@ -41,26 +41,33 @@ def score_windows(
     token_budget: int = 8192,
     max_batch: int = 64,
     progress=None,
+    repeats: int = 0,
 ) -> list[np.ndarray]:
-    """Log-probabilities (words x labels, float32) at each window's labelled positions, in input order."""
+    """Log-probabilities (words x labels, float32) at each window's labelled positions, in input order.
+
+    `repeats` r: each window is read r+1 times in one sequence and scored on its last copy
+    (sequence repetition: a causal model then sees the whole sentence before every labelled token).
+    """
+    copies = repeats + 1
     device = _device_of(model)
     out: list[np.ndarray | None] = [None] * len(windows)
     was_training = model.training
     model.eval()
     try:
         with torch.inference_mode():
-            for batch in token_budget_batches([len(w) for w in windows], token_budget, max_batch):
-                longest = max(len(windows[i]) for i in batch)
+            lengths = [len(w) * copies for w in windows]
+            for batch in token_budget_batches(lengths, token_budget, max_batch):
+                longest = max(lengths[i] for i in batch)
                 ids = torch.full((len(batch), longest), pad_id, dtype=torch.long)
                 mask = torch.zeros((len(batch), longest), dtype=torch.long)
                 for row, i in enumerate(batch):
-                    n = len(windows[i])
-                    ids[row, :n] = torch.tensor(windows[i].input_ids)
-                    mask[row, :n] = 1
+                    ids[row, : lengths[i]] = torch.tensor(windows[i].input_ids * copies)
+                    mask[row, : lengths[i]] = 1
                 logits = model(input_ids=ids.to(device), attention_mask=mask.to(device)).logits
                 logprobs = torch.log_softmax(logits.float(), dim=-1).cpu().numpy()
                 for row, i in enumerate(batch):
-                    out[i] = logprobs[row, windows[i].positions]
+                    last_copy = len(windows[i]) * repeats
+                    out[i] = logprobs[row, [last_copy + p for p in windows[i].positions]]
                 if progress is not None:
                     progress(len(batch))
     finally:

@@ -69,9 +69,16 @@ class Tagger:
     def load(
         cls, directory: str | os.PathLike, *, device: str | None = None, decoding: str = "argmax", **kwargs
     ) -> Tagger:
-        """Rebuild the model (base + adapter/head or full weights, unmasking re-applied and verified)."""
+        """Rebuild the model (base + adapter/head or full weights, unmasking re-applied and verified).
+
+        A generative model directory gives a `GenerativeTagger` (same interface, labels generated).
+        """
         precision = Precision.choose("auto", "none", device)
         model, tokenizer, card = load_model_dir(directory, precision=precision)
+        if card.method == "generative" and cls is Tagger:
+            from ..generative.tagger import GenerativeTagger
+
+            return GenerativeTagger(model, tokenizer, card, directory=directory, **kwargs)
         return cls(model, tokenizer, card, decoding=decoding, **kwargs)
 
     @property
@@ -103,21 +110,29 @@ class Tagger:
         )
         scores = score_windows(
             self.model, windows, self.tokenizer.pad_token_id, token_budget=self.token_budget,
-            max_batch=batch_size or 64, progress=progress,
+            max_batch=batch_size or 64, progress=progress, repeats=self.card.repeat,
         )
         stitched = stitch(windows, scores, [len(sentences[i]) for i in nonempty])
         for i, rows in zip(nonempty, stitched):
             out[i] = np.stack(rows)
         return out
 
+    def label_words(
+        self, sentences: Sequence[Sequence[str]], wheres: Sequence[str] | None = None, *, batch_size: int | None = None
+    ) -> list[tuple[list[str], list[float]]]:
+        """Per sentence, one label per word and its probability (what every front end builds on)."""
+        index = {label: i for i, label in enumerate(self.labels)}
+        out = []
+        for scores in self.word_scores(sentences, wheres, batch_size=batch_size):
+            labels = decode_sentence(scores, self.labels, self.scheme, self.decoding)
+            out.append((labels, [float(np.exp(scores[k, index[label]])) for k, label in enumerate(labels)]))
+        return out
+
     def tag_words(
         self, sentences: Sequence[Sequence[str]], wheres: Sequence[str] | None = None, *, batch_size: int | None = None
     ) -> list[list[str]]:
         """One label per word for pre-tokenised sentences."""
-        return [
-            decode_sentence(s, self.labels, self.scheme, self.decoding)
-            for s in self.word_scores(sentences, wheres, batch_size=batch_size)
-        ]
+        return [labels for labels, _ in self.label_words(sentences, wheres, batch_size=batch_size)]
 
     def predict(
         self,
@@ -144,10 +159,10 @@ class Tagger:
                 offsets = [(s, s + len(w)) for s, w in zip(starts, words)]
                 items.append((text, words, offsets, [(0, len(words))]))
         units = [words[a:b] for _, words, _, ranges in items for a, b in ranges]
-        unit_scores = iter(self.word_scores(units, batch_size=batch_size))
+        unit_labels = iter(self.label_words(units, batch_size=batch_size))
         results = []
         for text, words, offsets, ranges in items:
-            tagged = [self._tagged(text, words[a:b], offsets[a:b], next(unit_scores)) for a, b in ranges]
+            tagged = [self._tagged(text, words[a:b], offsets[a:b], *next(unit_labels)) for a, b in ranges]
             results.append(
                 TaggedText(text, [w for t in tagged for w in t.words], [s for t in tagged for s in t.spans])
             )
@@ -158,10 +173,7 @@ class Tagger:
             return self.predict([texts])[0]
         return self.predict(texts)
 
-    def _tagged(self, text: str, words: list[str], offsets, scores: np.ndarray) -> TaggedText:
-        labels = decode_sentence(scores, self.labels, self.scheme, self.decoding)
-        index = {label: i for i, label in enumerate(self.labels)}
-        probs = [float(np.exp(scores[k, index[label]])) for k, label in enumerate(labels)]
+    def _tagged(self, text: str, words: list[str], offsets, labels: list[str], probs: list[float]) -> TaggedText:
         tagged_words = [
             TaggedWord(w, s, e, label, round(p, 4)) for w, (s, e), label, p in zip(words, offsets, labels, probs)
         ]

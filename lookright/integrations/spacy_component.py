@@ -65,7 +65,7 @@ from spacy.util import minibatch
 
 from ..data.schemes import NONE, normalize_scheme, tags_to_spans
 from ..data.segment import sentence_ranges
-from ..inference.decoding import DECODINGS, decode_sentence
+from ..inference.decoding import DECODINGS
 from ..inference.tagger import Tagger
 
 FACTORY = "lookright"
@@ -211,16 +211,10 @@ class LookrightComponent(Pipe):
         units = [self.units(doc) for doc in docs]
         flat = [[doc[i].text for i in unit] for doc, doc_units in zip(docs, units) for unit in doc_units]
         wheres = [f"spaCy tokens {u[0]}..{u[-1]} of {doc.text[:40]!r}" for doc, du in zip(docs, units) for u in du]
-        # (Tagger.word_scores fails on an empty list, so Docs with no words make no call at all)
-        scores = iter(self.tagger.word_scores(flat, wheres, batch_size=self.batch_size) if flat else [])
-        index = {label: k for k, label in enumerate(self.tagger.labels)}
+        # (Docs with no words make no tagger call at all)
+        labelled = iter(self.tagger.label_words(flat, wheres, batch_size=self.batch_size) if flat else [])
         for doc, doc_units in zip(docs, units):
-            predicted = []
-            for unit in doc_units:
-                s = next(scores)
-                labels = decode_sentence(s, self.tagger.labels, self.scheme, self.tagger.decoding)
-                probs = [float(np.exp(s[k, index[label]])) for k, label in enumerate(labels)]
-                predicted.append((unit, labels, probs))
+            predicted = [(unit, *next(labelled)) for unit in doc_units]
             self._annotate(doc, predicted)
 
     def _annotate(self, doc: Doc, predicted: list[tuple[list[int], list[str], list[float]]]) -> None:

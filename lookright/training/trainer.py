@@ -45,7 +45,9 @@ from ..evaluation import EvaluationReport, evaluate_tags
 from ..inference.decoding import decode_sentence
 from ..modeling.adapters import LoraSettings, add_lora, merge_for_inference
 from ..modeling.artifact import ModelCard, base_model_spec, save_model_dir
+from ..modeling.early_exit import keep_first_blocks
 from ..modeling.loading import Precision, load_base
+from ..modeling.resolve import ENCODER_ALIAS
 from ..unmasking import unmask, verify_unmasking
 from .config import TrainConfig
 from .distributed import is_main_process, world_size
@@ -114,14 +116,23 @@ def _labels(cfg: TrainConfig, train_tags: list[list[str]], source_scheme: str, s
 
 
 def _encode(
-    encoder: WindowEncoder, sentences: list[Sentence], tags: list[list[str]], label_ids: dict[str, int]
+    encoder: WindowEncoder,
+    sentences: list[Sentence],
+    tags: list[list[str]],
+    label_ids: dict[str, int],
+    repeats: int = 0,
 ) -> EncodedSplit:
+    """Model inputs per window; with `repeats` r the window is read r+1 times, labels on the last copy."""
     windows = encoder.encode([s.tokens for s in sentences], [s.where for s in sentences])
     ids = [[label_ids[t] for t in sent_tags] for sent_tags in tags]
-    features = [
-        {"input_ids": w.input_ids, "attention_mask": [1] * len(w), "labels": window_labels(w, ids[w.sentence])}
-        for w in windows
-    ]
+    features = []
+    for w in windows:
+        labels = window_labels(w, ids[w.sentence])
+        features.append({
+            "input_ids": w.input_ids * (repeats + 1),
+            "attention_mask": [1] * (len(w) * (repeats + 1)),
+            "labels": [IGNORE_INDEX] * (len(w) * repeats) + labels,
+        })
     return EncodedSplit(sentences, tags, windows, features)
 
 
@@ -233,6 +244,10 @@ def _logprobs(logits, labels):
 def train(cfg: TrainConfig, console: Console | None = None) -> TrainResult:
     """Fine-tune, select the best checkpoint on validation, save a reloadable model directory."""
     cfg.validate()
+    if cfg.method == "generative":
+        from .generative import train_generative
+
+        return train_generative(cfg, console)
     console = console or Console(stderr=True)
     set_seed(cfg.seed)
     output = Path(cfg.output)
@@ -248,26 +263,32 @@ def train(cfg: TrainConfig, console: Console | None = None) -> TrainResult:
         require_tags(val_sents, "validation")
         val_tags = convert_all(val_sents, input_scheme(val_sents, cfg.scheme or source_scheme), scheme, labels)
 
-    precision = Precision.choose(cfg.precision, cfg.quantize, method=cfg.method)
+    precision = Precision.choose(cfg.precision, cfg.quantize, method=cfg.finetune_mode)
+    model_spec = cfg.model if cfg.model is not None or cfg.method != "encoder" else ENCODER_ALIAS
     model, tokenizer = load_base(
-        cfg.model, labels, precision=precision, attn_implementation=cfg.attn_implementation
+        model_spec, labels, precision=precision, attn_implementation=cfg.attn_implementation
     )
+    is_decoder = cfg.method != "encoder"
+    if cfg.exit_layer is not None:
+        keep_first_blocks(model, cfg.exit_layer)
     encoder = WindowEncoder(tokenizer, cfg.max_length, cfg.stride)
-    train_split = _encode(encoder, train_sents, train_tags, label_ids)
-    val_split = _encode(encoder, val_sents, val_tags, label_ids) if val_sents else None
+    train_split = _encode(encoder, train_sents, train_tags, label_ids, cfg.repeats)
+    val_split = _encode(encoder, val_sents, val_tags, label_ids, cfg.repeats) if val_sents else None
     say = console.print if is_main_process() else (lambda *a, **k: None)
     say(
         f"[bold]lookright train[/] {len(train_sents):,} sentences -> {len(train_split.windows):,} windows "
         f"({sum(len(w) for w in train_split.windows):,} subwords), {len(labels)} labels ({scheme}), "
-        f"unmask {cfg.unmask}, {cfg.method}, {precision.dtype} on {precision.device}"
+        f"method {_describe(cfg)}, {cfg.finetune_mode}, {precision.dtype} on {precision.device}"
         + (" (4-bit)" if precision.quantize_4bit else "")
     )
 
-    unmask(model, cfg.unmask)
-    if cfg.method == "lora":
+    if is_decoder:
+        unmask(model, cfg.unmask_config)
+    if cfg.finetune_mode == "lora":
         settings = LoraSettings(r=cfg.lora_r, alpha=cfg.lora_alpha, dropout=cfg.lora_dropout, targets=cfg.lora_targets)
         model = add_lora(model, settings, quantized=precision.quantize_4bit)
-    verify_unmasking(model)  # again, on the model exactly as it will be trained
+    if is_decoder:
+        verify_unmasking(model)  # again, on the model exactly as it will be trained
 
     trainer = _make_trainer(cfg, model, tokenizer, train_split, val_split, labels, scheme, precision, console)
     checkpoint_dir = output / CHECKPOINT_DIR
@@ -300,10 +321,12 @@ def train(cfg: TrainConfig, console: Console | None = None) -> TrainResult:
         labels=labels,
         scheme=scheme,
         method=cfg.method,
-        base_model=base_model_spec(cfg.model),
+        finetune=cfg.finetune_mode,
+        repeat=cfg.repeats,
+        base_model=base_model_spec(model_spec),
         max_length=cfg.max_length,
         stride=cfg.stride,
-        unmask=cfg.unmask,
+        unmask=cfg.unmask_config,
         label_column=cfg.label_column,
         training={
             "config": cfg.to_dict(),
@@ -330,23 +353,49 @@ def train(cfg: TrainConfig, console: Console | None = None) -> TrainResult:
     # Score exactly as `Tagger` will after reloading: LoRA merged into the base weights.
     model = merge_for_inference(trainer.model)
     if val_split is not None:
-        result.validation = evaluate_split(model, tokenizer, val_split, labels, scheme, cfg.eval_batch_tokens)
+        result.validation = evaluate_split(
+            model, tokenizer, val_split, labels, scheme, cfg.eval_batch_tokens, repeats=cfg.repeats
+        )
     if cfg.test:
         test_sents = _load_split(cfg.test, cfg, None)
         require_tags(test_sents, "test")
         test_tags = convert_all(test_sents, input_scheme(test_sents, cfg.scheme or source_scheme), scheme, labels)
         test_split = _encode(encoder, test_sents, test_tags, label_ids)
-        result.test = evaluate_split(model, tokenizer, test_split, labels, scheme, cfg.eval_batch_tokens)
+        started = time.perf_counter()
+        result.test = evaluate_split(
+            model, tokenizer, test_split, labels, scheme, cfg.eval_batch_tokens, repeats=cfg.repeats
+        )
+        record_inference_speed(card, test_sents, time.perf_counter() - started)
+    card.training["peak_memory_mb_with_evaluation"] = round(peak_memory_mb(), 1)
     card.metrics = {name: r.to_dict() for name, r in (("validation", result.validation), ("test", result.test)) if r}
     card.write(output)
     return result
 
 
-def evaluate_split(model, tokenizer, split: EncodedSplit, labels, scheme, token_budget: int) -> EvaluationReport:
+def record_inference_speed(card: ModelCard, sentences: list[Sentence], seconds: float) -> None:
+    """Words/s of the test-set evaluation (the same batched path as `Tagger.predict`) into the card."""
+    words = sum(len(s.tokens) for s in sentences)
+    card.training["test_eval_seconds"] = round(seconds, 1)
+    card.training["test_words_per_second"] = round(words / seconds, 1) if seconds else 0.0
+
+
+def _describe(cfg: TrainConfig) -> str:
+    detail = {
+        "unmask": f"unmask {cfg.unmask_config}",
+        "repeat": f"repeat (r={cfg.repeat})",
+        "encoder": "encoder",
+        "causal": "causal",
+    }[cfg.method]
+    return detail + (f", exit at block {cfg.exit_layer}" if cfg.exit_layer else "")
+
+
+def evaluate_split(
+    model, tokenizer, split: EncodedSplit, labels, scheme, token_budget: int, *, repeats: int = 0
+) -> EvaluationReport:
     """Word-level evaluation with the same windows, stitching and decoding as prediction."""
     from ..inference.scoring import score_windows
 
-    scores = score_windows(model, split.windows, tokenizer.pad_token_id, token_budget=token_budget)
+    scores = score_windows(model, split.windows, tokenizer.pad_token_id, token_budget=token_budget, repeats=repeats)
     predicted = word_predictions(scores, split, labels, scheme, "argmax")
     return evaluate_tags(
         split.tags,
@@ -382,7 +431,7 @@ def _make_trainer(cfg, model, tokenizer, train_split, val_split, labels, scheme,
         gradient_accumulation_steps=cfg.grad_accum,
         num_train_epochs=cfg.epochs,
         max_steps=cfg.max_steps,
-        learning_rate=cfg.learning_rate,
+        learning_rate=cfg.lr,
         weight_decay=cfg.weight_decay,
         warmup_steps=int(round(cfg.warmup_ratio * total_steps)),
         lr_scheduler_type="linear",

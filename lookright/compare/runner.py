@@ -1,0 +1,165 @@
+"""Run each method as its own `lookright train` process (peak memory per method), collect one table.
+
+Equal budgets: every method trains on the same sentences, for the same epochs/steps, batch size and
+seed, and is selected on the same validation data; only each method's own defaults differ (learning
+rate, fine-tuning mode), which is what a user gets from `lookright train --method ...`. Rows are
+appended to `results.jsonl` as methods finish, so an interrupted comparison resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from ..errors import DataError, LookrightError
+from ..modeling.artifact import CARD_FILE
+from ..sweep.launch import Job, run_jobs
+from ..training import TrainConfig
+from .methods import BEST, MethodSpec
+
+RESULTS_FILE = "results.jsonl"
+
+
+@dataclass
+class CompareConfig:
+    base: TrainConfig  # data, budget, seed and decoder shared by every method
+    methods: list[MethodSpec]
+    output: str = "runs/compare"
+    groups: int = 4  # unmask:BEST searches configs of this many groups
+    best_among: list[str] | None = None  # candidates for unmask:BEST; default all 2^groups
+    parallel: int = 1
+    submit: str | None = None
+
+    def validate(self) -> None:
+        self.base.validate()
+        if not self.base.test:
+            raise ValueError("a comparison reports test scores: give --test")
+        if not (self.base.validation or self.base.validation_holdout):
+            raise ValueError("methods are selected on validation data: give --validation or --validation-holdout")
+        for spec in self.methods:
+            replace(self.base, **{k: v for k, v in spec.overrides.items() if v != BEST}).validate()
+
+
+@dataclass
+class CompareRow:
+    """What one method measured."""
+
+    method: str  # the spec as given, e.g. unmask:BEST
+    detail: str  # what actually ran, e.g. unmask 0011
+    validation: dict[str, Any]
+    test: dict[str, Any]
+    train_seconds: float
+    tokens_seen: int
+    tokens_per_second: float
+    steps: int
+    test_words_per_second: float
+    peak_memory_mb: float  # peak RSS (CPU) or GPU memory of the whole run, evaluation included
+    model_dir: str
+    search_seconds: float = 0.0  # unmask:BEST: the configuration search before training
+    search_tokens: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _detail(cfg: TrainConfig) -> str:
+    if cfg.method == "unmask":
+        return f"unmask {cfg.unmask_config}"
+    if cfg.method == "repeat":
+        return f"repeat r={cfg.repeat}"
+    if cfg.method == "generative":
+        return f"generative k={cfg.demos} {cfg.demo_selection}" + (" +instruction" if cfg.instruction else "")
+    if cfg.method == "encoder":
+        return f"encoder {Path(cfg.model).name if cfg.model and os.sep in cfg.model else cfg.model}"
+    return cfg.method
+
+
+def read_rows(path: Path) -> list[CompareRow]:
+    rows = []
+    if path.exists():
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if line.strip():
+                try:
+                    rows.append(CompareRow(**json.loads(line)))
+                except (json.JSONDecodeError, TypeError) as err:
+                    raise DataError(f"not a comparison row ({err}); remove or fix the line", path, number) from err
+    return rows
+
+
+def _append(path: Path, row: CompareRow) -> None:
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(json.dumps(asdict(row)) + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _search_best(cfg: CompareConfig, console: Console) -> tuple[str, float, int]:
+    """unmask:BEST: successive halving over the candidates, on the same data and budget."""
+    from ..sweep import SweepConfig, run_sweep
+
+    sweep = SweepConfig(
+        base=replace(cfg.base, method="unmask", unmask=None, output=""),
+        output=str(Path(cfg.output) / "unmask-search"),
+        groups=cfg.groups,
+        configs=cfg.best_among,
+        strategy="successive-halving",
+        parallel=cfg.parallel,
+        submit=cfg.submit,
+    )
+    summary = run_sweep(sweep, console=console)
+    return summary.best.config, summary.train_seconds, summary.tokens
+
+
+def run_compare(cfg: CompareConfig, console: Console | None = None) -> list[CompareRow]:
+    """Train and score every method (skipping those already in results.jsonl); write the report."""
+    from .report import write_report
+
+    console = console or Console(stderr=True)
+    cfg.validate()
+    output = Path(cfg.output)
+    output.mkdir(parents=True, exist_ok=True)
+    results = output / RESULTS_FILE
+    done = {row.method: row for row in read_rows(results)}
+    jobs: list[tuple[MethodSpec, Job, float, int]] = []
+    for spec in cfg.methods:
+        if spec.spec in done:
+            console.print(f"{spec.spec}: already measured, skipped (delete its row in {results} to rerun)")
+            continue
+        overrides = dict(spec.overrides)
+        search_seconds, search_tokens = 0.0, 0
+        if spec.needs_search:
+            best, search_seconds, search_tokens = _search_best(cfg, console)
+            console.print(f"unmask:BEST -> {best} (search: {search_seconds:,.0f} s, {search_tokens:,} tokens)")
+            overrides["unmask"] = best
+        train_cfg = replace(cfg.base, **overrides, output=str(output / spec.slug), resume=False)
+        jobs.append((spec, Job(config=spec.slug, rung=0, train=train_cfg, run_dir=output / spec.slug),
+                     search_seconds, search_tokens))
+    by_slug = {job.config: (spec, job, s, t) for spec, job, s, t in jobs}
+
+    def on_result(result) -> None:
+        spec, job, search_seconds, search_tokens = by_slug[result.config]
+        card = json.loads((job.run_dir / CARD_FILE).read_text())
+        training = card["training"]
+        if "test" not in card["metrics"]:
+            raise LookrightError(f"{spec.spec}: the run in {job.run_dir} has no test scores")
+        row = CompareRow(
+            method=spec.spec, detail=_detail(job.train), validation=result.validation, test=result.test,
+            train_seconds=result.train_seconds, tokens_seen=result.tokens, tokens_per_second=result.tokens_per_second,
+            steps=result.steps, test_words_per_second=training.get("test_words_per_second", 0.0),
+            peak_memory_mb=training.get("peak_memory_mb_with_evaluation", result.peak_memory_mb),
+            model_dir=str(job.run_dir), search_seconds=round(search_seconds, 1), search_tokens=search_tokens,
+        )
+        _append(results, row)
+        done[spec.spec] = row
+        console.print(f"[bold]{spec.spec}[/]: test {row.test['metric']} {row.test['score']:.4f}, "
+                      f"train {row.train_seconds:,.0f} s, {row.test_words_per_second:,.0f} words/s")
+
+    if jobs:
+        run_jobs([job for _, job, _, _ in jobs], "compare", parallel=cfg.parallel, submit=cfg.submit,
+                 console=console, on_result=on_result)
+    rows = [done[spec.spec] for spec in cfg.methods if spec.spec in done]
+    write_report(rows, cfg, output, console)
+    return rows

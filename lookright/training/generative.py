@@ -1,0 +1,210 @@
+"""`lookright train --method generative`: supervised in-context fine-tuning (SIFT-style).
+
+Each training sentence becomes prompt (optional instruction, k demonstrations retrieved from the
+other training sentences, the sentence) + response (its spans, `words => type ; ...`, then EOS).
+LoRA is trained with the causal-LM loss on the response tokens only. Checkpoints are selected on
+validation loss (generating the validation set at every evaluation would cost more than training);
+the final model is then scored on validation/test by constrained generation with the same span F1
+as every other method.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+
+import torch
+from rich.console import Console
+from transformers import (
+    DataCollatorForSeq2Seq,
+    EarlyStoppingCallback,
+    ProgressCallback,
+    Trainer,
+    TrainingArguments,
+    set_seed,
+)
+from transformers.trainer_utils import get_last_checkpoint
+
+from .. import __version__
+from ..alignment.encoder import IGNORE_INDEX
+from ..data.prepare import convert_all, input_scheme, model_scheme, require_tags
+from ..data.schemes import tags_to_spans
+from ..data.sentence import Sentence
+from ..errors import DataError, LookrightError
+from ..generative.demos import Demo, DemoPool
+from ..generative.prompts import type_names
+from ..generative.tagger import GenerativeTagger
+from ..modeling.adapters import LoraSettings, add_lora, merge_for_inference
+from ..modeling.artifact import ModelCard, base_model_spec, save_model_dir
+from ..modeling.loading import Precision, load_causal_lm, load_tokenizer
+from ..modeling.resolve import resolve_model
+from .config import TrainConfig
+from .distributed import is_main_process, world_size
+from .progress import RichProgressCallback
+
+MAX_DEMO_WORDS = 60  # longer sentences stay training examples but are not shown as demonstrations
+
+
+def _features(tagger: GenerativeTagger, sentences: list[Sentence], tags: list[list[str]], in_pool: dict[int, int] | None):
+    """Prompt + response ids with the loss on the response only; long sentences cut into chunks."""
+    features = []
+    for i, (sentence, sentence_tags) in enumerate(zip(sentences, tags)):
+        spans = tags_to_spans(sentence_tags, tagger.scheme)
+        for a, b in tagger.chunks(sentence.tokens):
+            words = sentence.tokens[a:b]
+            chunk_spans = [type(s)(s.start - a, s.end - a, s.label) for s in spans if a <= s.start and s.end <= b]
+            exclude = in_pool.get(i) if in_pool is not None and (a, b) == (0, len(sentence.tokens)) else None
+            prompt = tagger.tokenizer(tagger.prompt(words, exclude=exclude))["input_ids"]
+            response = tagger.pieces.response(words, chunk_spans, tagger.names)
+            features.append({
+                "input_ids": prompt + response,
+                "attention_mask": [1] * (len(prompt) + len(response)),
+                "labels": [IGNORE_INDEX] * len(prompt) + response,
+            })
+    return features
+
+
+def train_generative(cfg: TrainConfig, console: Console | None = None):
+    """Fine-tune a decoder to write labelled spans; save a directory `Tagger.load` opens."""
+    from .trainer import (
+        TrainResult,
+        _labels,
+        _load_split,
+        _load_train_and_validation,
+        _tokens_in_checkpoint,
+        _version,
+        peak_memory_mb,
+        record_inference_speed,
+    )
+
+    console = console or Console(stderr=True)
+    set_seed(cfg.seed)
+    output = Path(cfg.output)
+    train_sents, val_sents = _load_train_and_validation(cfg)
+    require_tags(train_sents, "training")
+    source_scheme = input_scheme(train_sents, cfg.scheme)
+    scheme = model_scheme(source_scheme, "IOB2")
+    if scheme == "NONE":
+        raise DataError("method generative writes spans: it needs span labels (BIO/IOB1/BIOES/IO), not per-word tags", cfg.train)
+    train_tags = convert_all(train_sents, source_scheme, scheme)
+    labels = _labels(cfg, train_tags, source_scheme, scheme)
+    types = sorted({label[2:] for label in labels if label != "O"})
+    if val_sents:
+        require_tags(val_sents, "validation")
+        val_tags = convert_all(val_sents, input_scheme(val_sents, cfg.scheme or source_scheme), scheme, labels)
+
+    precision = Precision.choose(cfg.precision, cfg.quantize, method="lora")
+    path = resolve_model(cfg.model)
+    tokenizer = load_tokenizer(path)
+    model = load_causal_lm(path, precision=precision, attn_implementation=cfg.attn_implementation)
+    names = type_names(types)
+    card = ModelCard(
+        labels=labels, scheme=scheme, method="generative", finetune="lora", base_model=base_model_spec(cfg.model),
+        max_length=cfg.max_length, stride=0, unmask="0", label_column=cfg.label_column,
+        generation={"names": names, "demos": cfg.demos, "demo_selection": cfg.demo_selection,
+                    "instruction": cfg.instruction, "seed": cfg.seed, "loss": "response tokens only"},
+    )
+    in_pool: dict[int, int] = {}
+    demos = []
+    for i, (sentence, tags) in enumerate(zip(train_sents, train_tags)):
+        if len(sentence.tokens) <= MAX_DEMO_WORDS:
+            in_pool[i] = len(demos)
+            demos.append(Demo(tuple(sentence.tokens), tuple(tags_to_spans(tags, scheme))))
+    pool = DemoPool(demos, cfg.seed)
+    tagger = GenerativeTagger(model, tokenizer, card, pool=pool, token_budget=cfg.eval_batch_tokens * 2)
+    train_features = _features(tagger, train_sents, train_tags, in_pool)
+    val_features = _features(tagger, val_sents, val_tags, None) if val_sents else None
+    say = console.print if is_main_process() else (lambda *a, **k: None)
+    say(
+        f"[bold]lookright train[/] {len(train_sents):,} sentences -> {len(train_features):,} prompts "
+        f"({sum(len(f['input_ids']) for f in train_features):,} tokens, "
+        f"{sum(len(f['input_ids']) - f['labels'].count(IGNORE_INDEX) for f in train_features):,} in responses), "
+        f"{len(types)} types, method generative (k={cfg.demos} {cfg.demo_selection} demonstrations, "
+        f"instruction {'on' if cfg.instruction else 'off'}), lora, {precision.dtype} on {precision.device}"
+    )
+    settings = LoraSettings(r=cfg.lora_r, alpha=cfg.lora_alpha, dropout=cfg.lora_dropout, targets=cfg.lora_targets)
+    model = add_lora(model, settings, quantized=precision.quantize_4bit, task="causal")
+
+    steps_per_epoch = math.ceil(len(train_features) / (cfg.batch_size * cfg.grad_accum * world_size()))
+    total_steps = cfg.max_steps if cfg.max_steps > 0 else math.ceil(steps_per_epoch * cfg.epochs)
+    has_val = val_features is not None and cfg.select_best
+    eval_every = max(1, min(cfg.eval_every or steps_per_epoch, total_steps))
+    on_gpu = precision.device.startswith("cuda")
+    args = TrainingArguments(
+        output_dir=str(output / "checkpoints"),
+        per_device_train_batch_size=cfg.batch_size, per_device_eval_batch_size=cfg.batch_size,
+        gradient_accumulation_steps=cfg.grad_accum, num_train_epochs=cfg.epochs, max_steps=cfg.max_steps,
+        learning_rate=cfg.lr, weight_decay=cfg.weight_decay, warmup_steps=int(round(cfg.warmup_ratio * total_steps)),
+        lr_scheduler_type="linear", max_grad_norm=1.0, seed=cfg.seed, data_seed=cfg.seed,
+        train_sampling_strategy="group_by_length",
+        eval_strategy="steps" if has_val else "no", eval_steps=eval_every,
+        save_strategy="steps", save_steps=eval_every, save_total_limit=cfg.keep_checkpoints,
+        load_best_model_at_end=has_val, metric_for_best_model="eval_loss" if has_val else None, greater_is_better=False,
+        logging_steps=max(1, min(50, eval_every // 4)), include_num_input_tokens_seen="non_padding",
+        report_to="none", bf16=precision.autocast_bf16 and precision.dtype != torch.float16,
+        fp16=on_gpu and precision.dtype == torch.float16, use_cpu=not on_gpu,
+        activation_checkpointing=cfg.gradient_checkpointing, dataloader_num_workers=0, remove_unused_columns=False,
+    )
+    callbacks = [RichProgressCallback(console)]
+    if has_val and cfg.patience:
+        callbacks.append(EarlyStoppingCallback(early_stopping_patience=cfg.patience))
+    trainer = Trainer(
+        model=model, args=args, train_dataset=train_features, eval_dataset=val_features if has_val else None,
+        data_collator=DataCollatorForSeq2Seq(tokenizer, label_pad_token_id=IGNORE_INDEX), callbacks=callbacks,
+    )
+    trainer.remove_callback(ProgressCallback)
+    resume_from = None
+    if cfg.resume:
+        checkpoints = output / "checkpoints"
+        resume_from = get_last_checkpoint(str(checkpoints)) if checkpoints.is_dir() else None
+        if resume_from is None:
+            raise LookrightError(f"--resume: no checkpoint found in {checkpoints}")
+    tokens_before = _tokens_in_checkpoint(resume_from) if resume_from else 0
+    started = time.perf_counter()
+    trainer.train(resume_from_checkpoint=resume_from)
+    train_seconds = time.perf_counter() - started
+    tokens = (trainer.state.num_input_tokens_seen or 0) - tokens_before
+    result = TrainResult(
+        output=output, validation=None, test=None, train_seconds=train_seconds,
+        tokens_per_second=tokens / train_seconds if train_seconds else 0.0, peak_memory_mb=peak_memory_mb(),
+        steps=trainer.state.global_step, total_steps=trainer.state.max_steps, tokens_seen=tokens,
+    )
+    if not trainer.is_world_process_zero():
+        return result
+    card.training = {
+        "config": cfg.to_dict(), "source_scheme": source_scheme, "train_sentences": len(train_sents),
+        "validation_sentences": len(val_sents), "prompts": len(train_features), "steps": result.steps,
+        "total_steps": result.total_steps, "train_seconds": round(train_seconds, 1), "tokens_seen": tokens,
+        "tokens_per_second": round(result.tokens_per_second, 1), "peak_memory_mb": round(result.peak_memory_mb, 1),
+        "best_checkpoint": trainer.state.best_model_checkpoint,
+        "selection": "lowest validation loss" if has_val else "none (last step)",
+        "lookright_version": __version__, "torch_version": torch.__version__,
+        "transformers_version": _version("transformers"), "precision": str(precision.dtype),
+    }
+    save_model_dir(trainer.model, tokenizer, card, output)
+    pool.write(output)
+
+    tagger.model = merge_for_inference(trainer.model)
+    if val_sents:
+        result.validation = _score(tagger, val_sents, val_tags)
+    if cfg.test:
+        test_sents = _load_split(cfg.test, cfg, None)
+        require_tags(test_sents, "test")
+        test_tags = convert_all(test_sents, input_scheme(test_sents, cfg.scheme or source_scheme), scheme, labels)
+        started = time.perf_counter()
+        result.test = _score(tagger, test_sents, test_tags)
+        record_inference_speed(card, test_sents, time.perf_counter() - started)
+    card.training["peak_memory_mb_with_evaluation"] = round(peak_memory_mb(), 1)
+    card.metrics = {name: r.to_dict() for name, r in (("validation", result.validation), ("test", result.test)) if r}
+    card.write(output)
+    return result
+
+
+def _score(tagger: GenerativeTagger, sentences: list[Sentence], gold: list[list[str]]):
+    from ..evaluation import evaluate_tags
+
+    predicted = tagger.tag_words([s.tokens for s in sentences], [s.where for s in sentences])
+    return evaluate_tags(
+        gold, predicted, tagger.scheme, tokens=[s.tokens for s in sentences], sources=[s.where for s in sentences]
+    )

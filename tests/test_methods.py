@@ -1,0 +1,271 @@
+"""The comparison methods: sequence repetition, early exit, encoder baseline, generative labelling.
+
+Mechanics on tiny random decoders (no claims about quality) and the real packaged MiniLM encoder.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from lookright.alignment.encoder import WindowEncoder
+from lookright.cli import app
+from lookright.data.schemes import Span
+from lookright.generative.constrained import SpanGrammar
+from lookright.generative.demos import Demo, DemoPool
+from lookright.generative.prompts import PieceTokenizer, prompt_text, response_text, type_names
+from lookright.generative.tagger import GenerativeTagger
+from lookright.inference import Tagger
+from lookright.inference.scoring import score_windows
+from lookright.modeling.artifact import ModelCard
+from lookright.modeling.early_exit import keep_first_blocks
+from lookright.modeling.loading import load_token_classifier, load_tokenizer
+from lookright.training import TrainConfig, train
+
+LABELS = ["O", "B-PER", "I-PER"]
+
+
+def _config(model, conll2003, output, **overrides) -> TrainConfig:
+    settings = dict(
+        train=str(conll2003 / "train.txt"), validation=str(conll2003 / "validation.txt"),
+        test=str(conll2003 / "test.txt"), output=str(output), model=None if model is None else str(model),
+        label_column=3, max_train_sentences=48, max_validation_sentences=16, max_steps=3, batch_size=8,
+    )
+    settings.update(overrides)
+    return TrainConfig(**settings)
+
+
+# --- configuration -----------------------------------------------------------------------------
+
+
+def test_method_validation_and_legacy_configs():
+    assert TrainConfig(train="x", method="full").finetune == "full"  # configs written before --finetune
+    assert TrainConfig(train="x", method="lora").method == "unmask"
+    assert TrainConfig(train="x", method="encoder").finetune_mode == "full"
+    assert TrainConfig(train="x", method="repeat").unmask_config == "0"
+    assert TrainConfig(train="x").unmask_config == "0011"
+    with pytest.raises(ValueError, match="unknown method"):
+        TrainConfig(train="x", method="bogus").validate()
+    with pytest.raises(ValueError, match="applies to method 'unmask' only"):
+        TrainConfig(train="x", method="repeat", unmask="0011").validate()
+    with pytest.raises(ValueError, match="LoRA only"):
+        TrainConfig(train="x", method="generative", finetune="full").validate()
+    with pytest.raises(ValueError, match="repeat must be at least 1"):
+        TrainConfig(train="x", method="repeat", repeat=0).validate()
+
+
+def test_a_format_1_card_is_read_as_unmask_with_its_finetune_mode(tmp_path):
+    card = {"labels": LABELS, "scheme": "IOB2", "method": "full", "base_model": "default", "max_length": 128,
+            "stride": 32, "unmask": "0011", "format_version": 1}
+    (tmp_path / "lookright.json").write_text(json.dumps(card))
+    read = ModelCard.read(tmp_path)
+    assert (read.method, read.finetune) == ("unmask", "full")
+
+
+# --- sequence repetition and early exit ----------------------------------------------------------
+
+
+def test_repetition_lets_a_causal_model_see_the_right_context(tiny_model_dir):
+    """With r=1 the first word's score depends on the last word; without repetition it cannot."""
+    tokenizer = load_tokenizer(tiny_model_dir)
+    model = load_token_classifier(tiny_model_dir, LABELS, pad_token_id=tokenizer.pad_token_id).eval()
+    encoder = WindowEncoder(tokenizer, 64, 8)
+    a, b = encoder.encode([["Peter", "lives", "in", "Berlin"], ["Peter", "lives", "in", "Paris"]])
+    for repeats, same in ((0, True), (1, False)):
+        first_a, first_b = (score_windows(model, [w], tokenizer.pad_token_id, repeats=repeats)[0][0] for w in (a, b))
+        assert np.allclose(first_a, first_b, atol=1e-6) is same, repeats
+
+
+def test_repeated_scoring_is_batch_and_padding_independent(tiny_model_dir):
+    tokenizer = load_tokenizer(tiny_model_dir)
+    model = load_token_classifier(tiny_model_dir, LABELS, pad_token_id=tokenizer.pad_token_id).eval()
+    windows = WindowEncoder(tokenizer, 64, 8).encode([["a", "short", "one"], ["a", "much", "longer", "sentence", "than", "that"]])
+    together = score_windows(model, windows, tokenizer.pad_token_id, repeats=2)
+    alone = [score_windows(model, [w], tokenizer.pad_token_id, repeats=2)[0] for w in windows]
+    for x, y in zip(together, alone):
+        assert x.shape == y.shape and np.allclose(x, y, atol=1e-5)
+
+
+def test_keep_first_blocks_truncates_model_and_config(tiny_model_dir):
+    tokenizer = load_tokenizer(tiny_model_dir)
+    model = load_token_classifier(tiny_model_dir, LABELS, pad_token_id=tokenizer.pad_token_id)
+    keep_first_blocks(model, 2)
+    assert model.config.num_hidden_layers == 2 and len(model.model.layers) == 2
+    with pytest.raises(Exception, match="outside 1..2"):
+        keep_first_blocks(model, 3)
+
+
+@pytest.fixture(scope="module")
+def repeat_run(tiny_model_dir, conll2003, tmp_path_factory):
+    return train(_config(tiny_model_dir, conll2003, tmp_path_factory.mktemp("repeat"), method="repeat", repeat=2, exit_layer=3))
+
+
+def test_repeat_run_reloads_as_trained_and_reproduces_its_test_score(repeat_run, conll2003):
+    card = ModelCard.read(repeat_run.output)
+    assert (card.method, card.repeat, card.unmask) == ("repeat", 2, "0")
+    assert json.loads((repeat_run.output / "config.json").read_text())["num_hidden_layers"] == 3
+    tagger = Tagger.load(repeat_run.output)
+    assert tagger.model.config.num_hidden_layers == 3
+    report = tagger.evaluate(conll2003 / "test.txt")
+    assert report.strict.micro.f1 == pytest.approx(repeat_run.test.strict.micro.f1)
+    assert card.training["test_words_per_second"] > 0
+
+
+# --- encoder baseline (the real packaged MiniLM) --------------------------------------------------
+
+
+def test_encoder_baseline_trains_the_packaged_minilm_and_reloads(conll2003, tmp_path):
+    result = train(_config(None, conll2003, tmp_path / "enc", method="encoder", max_steps=4))
+    card = ModelCard.read(tmp_path / "enc")
+    assert (card.method, card.finetune, card.base_model) == ("encoder", "full", "minilm")
+    assert (tmp_path / "enc" / "model.safetensors").is_file()
+    tagger = Tagger.load(tmp_path / "enc")
+    assert type(tagger.model).__name__ == "BertForTokenClassification"
+    tagged = tagger("Peter Blackburn visited Brussels on Monday .")
+    assert [w.text for w in tagged.words] == ["Peter", "Blackburn", "visited", "Brussels", "on", "Monday", "."]
+    report = tagger.evaluate(conll2003 / "test.txt")
+    assert report.strict.micro.f1 == pytest.approx(result.test.strict.micro.f1)
+
+
+# --- generative labelling --------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def pieces(tiny_model_dir):
+    return PieceTokenizer(load_tokenizer(tiny_model_dir))
+
+
+def _run_grammar(grammar: SpanGrammar, choose) -> list[Span]:
+    for _ in range(grammar.max_tokens()):
+        if grammar.finished:
+            break
+        grammar.advance(choose(sorted(grammar.allowed())))
+    grammar.finish()
+    return [s for s, _ in grammar.spans()]
+
+
+def test_the_grammar_reproduces_every_gold_response(pieces, conll2003):
+    from lookright.data.readers import read_data
+    from lookright.data.schemes import tags_to_spans
+
+    names = type_names(["PER", "LOC", "ORG", "MISC"])
+    for sentence in read_data(conll2003 / "validation.txt", label_column=3)[:200]:
+        gold = tags_to_spans(sentence.tags, "IOB2")
+        target = pieces.response(sentence.tokens, gold, names)
+        grammar = SpanGrammar(sentence.tokens, pieces, names)
+        for token in target:
+            assert token in grammar.allowed()
+            grammar.advance(token)
+        assert grammar.finished and [s for s, _ in grammar.spans()] == gold
+
+
+def test_any_choice_under_the_grammar_parses_to_valid_spans(pieces):
+    words = "the cat saw the dog and the cat ran".split()
+    names = type_names(["PER", "LOC"])
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        spans = _run_grammar(SpanGrammar(words, pieces, names), lambda allowed: allowed[rng.integers(len(allowed))])
+        end = 0
+        for span in spans:
+            assert end <= span.start < span.end <= len(words) and span.label in names
+            end = span.end
+
+
+def test_the_grammar_forbids_words_not_in_the_sentence_and_unknown_types(pieces):
+    names = type_names(["PER"])
+    grammar = SpanGrammar(["Peter", "sleeps"], pieces, names)
+    assert pieces.word("Berlin")[0] not in grammar.allowed()
+    for token in pieces.word("Peter") + pieces.arrow:
+        grammar.advance(token)
+    assert grammar.allowed() == {pieces.name("person")[0]}
+
+
+def test_repeated_words_resolve_to_their_first_occurrence_after_the_previous_span(pieces):
+    words = "the cat saw the cat".split()
+    names = type_names(["PER"])
+    grammar = SpanGrammar(words, pieces, names)
+    response = pieces.response(words, [Span(1, 2, "PER"), Span(4, 5, "PER")], names)
+    for token in response:
+        grammar.advance(token)
+    assert [s for s, _ in grammar.spans()] == [Span(1, 2, "PER"), Span(4, 5, "PER")]
+
+
+def test_prompts_and_demonstrations():
+    names = type_names(["PER", "LOC"])
+    assert names == {"PER": "person", "LOC": "location"}
+    pool = DemoPool([
+        Demo(("Peter", "visited", "Rome"), (Span(0, 1, "PER"), Span(2, 3, "LOC"))),
+        Demo(("It", "rained"), ()),
+        Demo(("Anna", "left", "Rome", "today"), (Span(0, 1, "PER"), Span(2, 3, "LOC"))),
+    ])
+    assert [d.words[0] for d in pool.select(["Rome", "is", "big"], 1)] in (["Peter"], ["Anna"])
+    assert pool.select(["Peter", "visited", "Rome"], 1, exclude=0)[0].words[0] == "Anna"
+    assert pool.select(["x"], 2, "random") == pool.select(["x"], 2, "random")  # deterministic per query
+    text = prompt_text(["Bob", "ran"], [(pool.demos[0].words, pool.demos[0].spans)], names, instruction=True)
+    assert "Types: person, location" in text
+    assert "### Response: Peter => person ; Rome => location\n\n" in text
+    assert text.endswith("### Sentence:\nBob ran\n### Response:")
+    assert response_text(["x"], [], names) == ""
+
+
+@pytest.fixture(scope="module")
+def generative_run(tiny_model_dir, conll2003, tmp_path_factory):
+    return train(_config(tiny_model_dir, conll2003, tmp_path_factory.mktemp("gen"), method="generative", demos=1, max_steps=2))
+
+
+def test_generative_run_writes_a_reloadable_directory_whose_outputs_always_parse(generative_run, conll2003):
+    card = ModelCard.read(generative_run.output)
+    assert card.method == "generative" and card.generation["demos"] == 1
+    assert (generative_run.output / "demonstrations.jsonl").is_file()
+    tagger = Tagger.load(generative_run.output)
+    assert isinstance(tagger, GenerativeTagger) and len(tagger.pool) == 48
+    text = "EU rejects German call to boycott British lamb ."
+    tagged = tagger(text)
+    assert len(tagged.words) == 9
+    for span in tagged.spans:
+        assert text[span.start : span.end] == span.text and span.label in ("PER", "LOC", "ORG", "MISC")
+        assert 0 <= span.score <= 1
+    report = tagger.evaluate(conll2003 / "test.txt")
+    assert report.strict.micro.f1 == pytest.approx(generative_run.test.strict.micro.f1)
+    assert not math.isnan(report.token_accuracy)
+
+
+def test_generative_long_sentences_are_chunked_not_cut(generative_run):
+    tagger = Tagger.load(generative_run.output)
+    tagger.card.max_length = 12  # force several chunks
+    words = [f"word{i}" for i in range(40)]
+    labels = tagger.tag_words([words])[0]
+    assert len(labels) == 40 and len(tagger.chunks(words)) > 1
+
+
+def test_cli_trains_the_repeat_method(tiny_model_dir, conll2003, tmp_path):
+    result = CliRunner().invoke(app, [
+        "train", "--train", str(conll2003 / "train.txt"), "--label-column", "3", "--model", str(tiny_model_dir),
+        "--method", "repeat", "--repeat", "1", "--max-train-sentences", "16", "--max-steps", "1",
+        "--output", str(tmp_path / "m"),
+    ])
+    assert result.exit_code == 0, result.output
+    assert ModelCard.read(tmp_path / "m").repeat == 1
+
+
+def test_cli_rejects_unmask_with_another_method(conll2003, tmp_path):
+    result = CliRunner().invoke(app, ["train", "--train", str(conll2003 / "train.txt"), "--method", "repeat", "--unmask", "0011"])
+    assert result.exit_code != 0
+    assert "applies to method 'unmask' only" in str(result.exception) + result.output
+
+
+def test_generative_processor_masks_the_scores(pieces):
+    from lookright.generative.constrained import SpanConstraint
+
+    names = type_names(["PER"])
+    grammar = SpanGrammar(["Peter", "sleeps"], pieces, names)
+    constraint = SpanConstraint([grammar], prompt_length=3)
+    scores = torch.zeros(1, 50000)
+    masked = constraint(torch.zeros(1, 3, dtype=torch.long), scores)
+    finite = set(torch.isfinite(masked[0]).nonzero().flatten().tolist())
+    assert finite == grammar.allowed()

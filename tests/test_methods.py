@@ -31,9 +31,13 @@ LABELS = ["O", "B-PER", "I-PER"]
 
 
 def _config(model, conll2003, output, **overrides) -> TrainConfig:
+    """Tiny budgets; the test split is the first 80 test sentences (written next to the run)."""
+    output.mkdir(parents=True, exist_ok=True)
+    test_file = output.parent / f"{output.name}-test.txt"
+    test_file.write_text("\n\n".join((conll2003 / "test.txt").read_text().split("\n\n")[:80]) + "\n")
     settings = dict(
         train=str(conll2003 / "train.txt"), validation=str(conll2003 / "validation.txt"),
-        test=str(conll2003 / "test.txt"), output=str(output), model=None if model is None else str(model),
+        test=str(test_file), output=str(output), model=None if model is None else str(model),
         label_column=3, max_train_sentences=48, max_validation_sentences=16, max_steps=3, batch_size=8,
     )
     settings.update(overrides)
@@ -111,7 +115,7 @@ def test_repeat_run_reloads_as_trained_and_reproduces_its_test_score(repeat_run,
     assert json.loads((repeat_run.output / "config.json").read_text())["num_hidden_layers"] == 3
     tagger = Tagger.load(repeat_run.output)
     assert tagger.model.config.num_hidden_layers == 3
-    report = tagger.evaluate(conll2003 / "test.txt")
+    report = tagger.evaluate(repeat_run.output.parent / f"{repeat_run.output.name}-test.txt")
     assert report.strict.micro.f1 == pytest.approx(repeat_run.test.strict.micro.f1)
     assert card.training["test_words_per_second"] > 0
 
@@ -128,7 +132,7 @@ def test_encoder_baseline_trains_the_packaged_minilm_and_reloads(conll2003, tmp_
     assert type(tagger.model).__name__ == "BertForTokenClassification"
     tagged = tagger("Peter Blackburn visited Brussels on Monday .")
     assert [w.text for w in tagged.words] == ["Peter", "Blackburn", "visited", "Brussels", "on", "Monday", "."]
-    report = tagger.evaluate(conll2003 / "test.txt")
+    report = tagger.evaluate(tmp_path / "enc-test.txt")
     assert report.strict.micro.f1 == pytest.approx(result.test.strict.micro.f1)
 
 
@@ -230,7 +234,7 @@ def test_generative_run_writes_a_reloadable_directory_whose_outputs_always_parse
     for span in tagged.spans:
         assert text[span.start : span.end] == span.text and span.label in ("PER", "LOC", "ORG", "MISC")
         assert 0 <= span.score <= 1
-    report = tagger.evaluate(conll2003 / "test.txt")
+    report = tagger.evaluate(generative_run.output.parent / f"{generative_run.output.name}-test.txt")
     assert report.strict.micro.f1 == pytest.approx(generative_run.test.strict.micro.f1)
     assert not math.isnan(report.token_accuracy)
 
@@ -269,3 +273,14 @@ def test_generative_processor_masks_the_scores(pieces):
     masked = constraint(torch.zeros(1, 3, dtype=torch.long), scores)
     finite = set(torch.isfinite(masked[0]).nonzero().flatten().tolist())
     assert finite == grammar.allowed()
+
+
+def test_a_generative_export_keeps_its_demonstrations_and_predictions(generative_run, tmp_path):
+    from lookright.modeling.export import export_merged
+
+    path = export_merged(generative_run.output, tmp_path / "merged")
+    assert (path / "demonstrations.jsonl").read_text() == (generative_run.output / "demonstrations.jsonl").read_text()
+    texts = ["EU rejects German call to boycott British lamb .", "Peter Blackburn visited Brussels ."]
+    before = [t.to_dict() for t in Tagger.load(generative_run.output).predict(texts)]
+    after = [t.to_dict() for t in Tagger.load(path).predict(texts)]
+    assert before == after

@@ -9,6 +9,7 @@ transformers users call `lookright.apply_saved_unmasking(model)` after `from_pre
 from __future__ import annotations
 
 import os
+import shutil
 from dataclasses import replace
 from pathlib import Path
 
@@ -16,6 +17,8 @@ from peft import PeftModel
 
 from ..errors import ModelError
 from .artifact import load_model_dir, save_model_dir
+
+EXTRA_FILES = ("demonstrations.jsonl",)  # files beyond weights/config/tokenizer a model dir may need
 
 
 def export_merged(directory: str | os.PathLike, output: str | os.PathLike) -> Path:
@@ -30,4 +33,8 @@ def export_merged(directory: str | os.PathLike, output: str | os.PathLike) -> Pa
         raise ModelError(f"{source}: LoRA over a 4-bit base cannot be merged; export on a machine without 4-bit")
     record = dict(card.training, exported_from=str(source), merged_from=card.finetune)
     exported = replace(card, finetune="full", training=record)
-    return save_model_dir(model, tokenizer, exported, output)
+    path = save_model_dir(model, tokenizer, exported, output)
+    for extra in EXTRA_FILES:  # e.g. a generative model's demonstration pool
+        if (source / extra).is_file():
+            shutil.copyfile(source / extra, path / extra)
+    return path

@@ -65,18 +65,6 @@ class CompareRow:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _detail(cfg: TrainConfig) -> str:
-    if cfg.method == "unmask":
-        return f"unmask {cfg.unmask_config}"
-    if cfg.method == "repeat":
-        return f"repeat r={cfg.repeat}"
-    if cfg.method == "generative":
-        return f"generative k={cfg.demos} {cfg.demo_selection}" + (" +instruction" if cfg.instruction else "")
-    if cfg.method == "encoder":
-        return f"encoder {Path(cfg.model).name if cfg.model and os.sep in cfg.model else cfg.model}"
-    return cfg.method
-
-
 def read_rows(path: Path) -> list[CompareRow]:
     rows = []
     if path.exists():
@@ -146,7 +134,7 @@ def run_compare(cfg: CompareConfig, console: Console | None = None) -> list[Comp
         if "test" not in card["metrics"]:
             raise LookrightError(f"{spec.spec}: the run in {job.run_dir} has no test scores")
         row = CompareRow(
-            method=spec.spec, detail=_detail(job.train), validation=result.validation, test=result.test,
+            method=spec.spec, detail=job.train.describe(), validation=result.validation, test=result.test,
             train_seconds=result.train_seconds, tokens_seen=result.tokens, tokens_per_second=result.tokens_per_second,
             steps=result.steps, test_words_per_second=training.get("test_words_per_second", 0.0),
             peak_memory_mb=training.get("peak_memory_mb_with_evaluation", result.peak_memory_mb),

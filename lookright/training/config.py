@@ -106,6 +106,20 @@ class TrainConfig:
         """Extra copies of each window the model reads (0 unless method is `repeat`)."""
         return self.repeat if self.method == "repeat" else 0
 
+    def describe(self) -> str:
+        """What runs, in a few words (logs, comparison tables): e.g. `unmask 0011`, `repeat r=1`."""
+        if self.method == "unmask":
+            text = f"unmask {self.unmask_config}"
+        elif self.method == "repeat":
+            text = f"repeat r={self.repeat}"
+        elif self.method == "generative":
+            text = f"generative k={self.demos} {self.demo_selection}" + (" +instruction" if self.instruction else "")
+        elif self.method == "encoder":
+            text = f"encoder {Path(self.model).name if self.model else 'minilm'}"
+        else:
+            text = self.method
+        return text + (f", exit at block {self.exit_layer}" if self.exit_layer else "")
+
     def validate(self) -> TrainConfig:
         from ..unmasking.config import LAYERS_PREFIX, parse_group_string
 

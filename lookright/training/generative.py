@@ -97,6 +97,7 @@ def train_generative(cfg: TrainConfig, console: Console | None = None):
     precision = Precision.choose(cfg.precision, cfg.quantize, method="lora")
     path = resolve_model(cfg.model)
     tokenizer = load_tokenizer(path)
+    tokenizer.padding_side = "right"  # training batches: positions count from 0 at the first real token
     model = load_causal_lm(path, precision=precision, attn_implementation=cfg.attn_implementation)
     names = type_names(types)
     card = ModelCard(

@@ -278,7 +278,7 @@ def train(cfg: TrainConfig, console: Console | None = None) -> TrainResult:
     say(
         f"[bold]lookright train[/] {len(train_sents):,} sentences -> {len(train_split.windows):,} windows "
         f"({sum(len(w) for w in train_split.windows):,} subwords), {len(labels)} labels ({scheme}), "
-        f"method {_describe(cfg)}, {cfg.finetune_mode}, {precision.dtype} on {precision.device}"
+        f"method {cfg.describe()}, {cfg.finetune_mode}, {precision.dtype} on {precision.device}"
         + (" (4-bit)" if precision.quantize_4bit else "")
     )
 
@@ -377,16 +377,6 @@ def record_inference_speed(card: ModelCard, sentences: list[Sentence], seconds: 
     words = sum(len(s.tokens) for s in sentences)
     card.training["test_eval_seconds"] = round(seconds, 1)
     card.training["test_words_per_second"] = round(words / seconds, 1) if seconds else 0.0
-
-
-def _describe(cfg: TrainConfig) -> str:
-    detail = {
-        "unmask": f"unmask {cfg.unmask_config}",
-        "repeat": f"repeat (r={cfg.repeat})",
-        "encoder": "encoder",
-        "causal": "causal",
-    }[cfg.method]
-    return detail + (f", exit at block {cfg.exit_layer}" if cfg.exit_layer else "")
 
 
 def evaluate_split(

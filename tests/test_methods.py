@@ -284,3 +284,33 @@ def test_a_generative_export_keeps_its_demonstrations_and_predictions(generative
     before = [t.to_dict() for t in Tagger.load(generative_run.output).predict(texts)]
     after = [t.to_dict() for t in Tagger.load(path).predict(texts)]
     assert before == after
+
+
+def test_response_collator_keeps_the_loss_of_full_logits(tiny_model_dir):
+    """Left padding + logits on the response tail only gives the loss of right padding + all logits."""
+    from transformers import AutoModelForCausalLM
+
+    from lookright.training.generative import ResponseCollator
+
+    model = AutoModelForCausalLM.from_pretrained(tiny_model_dir).eval()
+    rows = [
+        {"input_ids": [5, 6, 7, 8, 9, 10], "labels": [-100, -100, -100, 8, 9, 10]},
+        {"input_ids": [11, 12, 13, 14], "labels": [-100, -100, 13, 14]},
+    ]
+    kept = ResponseCollator(0)(rows)
+    assert kept["logits_to_keep"] == 4 and kept["labels"].shape == (2, 4)
+    full = ResponseCollator(0, keep_logits=False)(rows)
+    with torch.no_grad():
+        loss_kept = model(**kept).loss
+        loss_full = model(**full).loss
+    assert torch.allclose(loss_kept, loss_full, atol=1e-5)
+    # and the same as each row alone, unpadded (positions count from the first real token)
+    with torch.no_grad():
+        total = sum(
+            torch.nn.functional.cross_entropy(
+                model(input_ids=torch.tensor([r["input_ids"]])).logits[0, :-1], torch.tensor(r["labels"][1:]),
+                ignore_index=-100, reduction="sum",
+            )
+            for r in rows
+        )
+    assert torch.allclose(loss_full, total / 5, atol=1e-5)

@@ -10,14 +10,15 @@ as every other method.
 
 from __future__ import annotations
 
+import inspect
 import math
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 from rich.console import Console
 from transformers import (
-    DataCollatorForSeq2Seq,
     EarlyStoppingCallback,
     ProgressCallback,
     Trainer,
@@ -44,6 +45,42 @@ from .distributed import is_main_process, world_size
 from .progress import RichProgressCallback
 
 MAX_DEMO_WORDS = 60  # longer sentences stay training examples but are not shown as demonstrations
+
+
+@dataclass
+class ResponseCollator:
+    """Left-pads prompt + response rows so that every response ends its row.
+
+    The LM head then runs on the last positions only (`logits_to_keep`): with a 49k vocabulary the
+    full-sequence logits are most of the training memory and a fifth of a small model's compute,
+    while only the response positions carry loss. Position ids count from the first real token, so
+    padding on the left changes nothing for the model.
+    """
+
+    pad_id: int
+    keep_logits: bool = True
+
+    def __call__(self, rows: list[dict[str, list[int]]]) -> dict[str, torch.Tensor | int]:
+        longest = max(len(r["input_ids"]) for r in rows)
+        ids, mask, labels, positions = [], [], [], []
+        tail = 0
+        for r in rows:
+            n, pad = len(r["input_ids"]), longest - len(r["input_ids"])
+            ids.append([self.pad_id] * pad + r["input_ids"])
+            mask.append([0] * pad + [1] * n)
+            labels.append([IGNORE_INDEX] * pad + r["labels"])
+            positions.append([0] * pad + list(range(n)))
+            first = next((i for i, label in enumerate(r["labels"]) if label != IGNORE_INDEX), n)
+            tail = max(tail, n - first)
+        batch: dict[str, torch.Tensor | int] = {
+            "input_ids": torch.tensor(ids), "attention_mask": torch.tensor(mask),
+            "labels": torch.tensor(labels), "position_ids": torch.tensor(positions),
+        }
+        if self.keep_logits:
+            keep = min(tail + 1, longest)  # +1: the position before the response predicts its first token
+            batch["labels"] = batch["labels"][:, -keep:]
+            batch["logits_to_keep"] = keep
+        return batch
 
 
 def _features(tagger: GenerativeTagger, sentences: list[Sentence], tags: list[list[str]], in_pool: dict[int, int] | None):
@@ -97,7 +134,6 @@ def train_generative(cfg: TrainConfig, console: Console | None = None):
     precision = Precision.choose(cfg.precision, cfg.quantize, method="lora")
     path = resolve_model(cfg.model)
     tokenizer = load_tokenizer(path)
-    tokenizer.padding_side = "right"  # training batches: positions count from 0 at the first real token
     model = load_causal_lm(path, precision=precision, attn_implementation=cfg.attn_implementation)
     names = type_names(types)
     card = ModelCard(
@@ -125,6 +161,7 @@ def train_generative(cfg: TrainConfig, console: Console | None = None):
         f"instruction {'on' if cfg.instruction else 'off'}), lora, {precision.dtype} on {precision.device}"
     )
     settings = LoraSettings(r=cfg.lora_r, alpha=cfg.lora_alpha, dropout=cfg.lora_dropout, targets=cfg.lora_targets)
+    keeps_logits = "logits_to_keep" in inspect.signature(type(model).forward).parameters
     model = add_lora(model, settings, quantized=precision.quantize_4bit, task="causal")
 
     steps_per_epoch = math.ceil(len(train_features) / (cfg.batch_size * cfg.grad_accum * world_size()))
@@ -146,13 +183,14 @@ def train_generative(cfg: TrainConfig, console: Console | None = None):
         report_to="none", bf16=precision.autocast_bf16 and precision.dtype != torch.float16,
         fp16=on_gpu and precision.dtype == torch.float16, use_cpu=not on_gpu,
         activation_checkpointing=cfg.gradient_checkpointing, dataloader_num_workers=0, remove_unused_columns=False,
+        prediction_loss_only=True,  # selection uses the loss; never gather response logits
     )
     callbacks = [RichProgressCallback(console)]
     if has_val and cfg.patience:
         callbacks.append(EarlyStoppingCallback(early_stopping_patience=cfg.patience))
     trainer = Trainer(
         model=model, args=args, train_dataset=train_features, eval_dataset=val_features if has_val else None,
-        data_collator=DataCollatorForSeq2Seq(tokenizer, label_pad_token_id=IGNORE_INDEX), callbacks=callbacks,
+        data_collator=ResponseCollator(tokenizer.pad_token_id, keep_logits=keeps_logits), callbacks=callbacks,
     )
     trainer.remove_callback(ProgressCallback)
     resume_from = None

@@ -194,7 +194,8 @@ def main() -> None:
     runs.mkdir(parents=True, exist_ok=True)
     results.mkdir(parents=True, exist_ok=True)
     out_json = results / "core_ner.json"
-    done = json.loads(out_json.read_text())["runs"] if out_json.exists() and not args.force else []
+    previous = json.loads(out_json.read_text()) if out_json.exists() and not args.force else {}
+    done = previous.get("runs", [])
     import torch
     import transformers
 
@@ -207,8 +208,12 @@ def main() -> None:
         "software": f"torch {torch.__version__}, transformers {transformers.__version__}, Python {platform.python_version()}",
         "command": "python bench/core_ner.py " + " ".join(sys.argv[1:]),
     }
-    if args.timing_note:
-        meta["timing_note"] = args.timing_note
+    # a rerun that adds configs keeps the earlier invocations and notes
+    commands = previous.get("meta", {}).get("commands") or [c for c in [previous.get("meta", {}).get("command")] if c]
+    meta["commands"] = [*commands, meta.pop("command")]
+    meta["command"] = " ; ".join(meta["commands"])
+    if args.timing_note or previous.get("meta", {}).get("timing_note"):
+        meta["timing_note"] = args.timing_note or previous["meta"]["timing_note"]
     configs = [c for c in args.configs.split(",") if c]
     if args.select_among:
         winner = select(args, runs, results)

@@ -33,12 +33,18 @@ def _device_of(model) -> torch.device:
     return next(model.parameters()).device
 
 
+def default_token_budget(device: torch.device) -> int:
+    """Tokens per forward pass: GPUs want big batches; CPUs run fastest with ~1k-token batches that
+    stay in cache (measured with SmolLM2-135M on 2 cores: 1,024 tokens ~20% faster than 8,192)."""
+    return 8192 if device.type == "cuda" else 1024
+
+
 def score_windows(
     model,
     windows: Sequence[Window],
     pad_id: int,
     *,
-    token_budget: int = 8192,
+    token_budget: int | None = None,
     max_batch: int = 64,
     progress=None,
     repeats: int = 0,
@@ -50,6 +56,7 @@ def score_windows(
     """
     copies = repeats + 1
     device = _device_of(model)
+    token_budget = token_budget or default_token_budget(device)
     out: list[np.ndarray | None] = [None] * len(windows)
     was_training = model.training
     model.eval()

@@ -57,7 +57,7 @@ class TaggedText:
 class Tagger:
     """Loads a trained model directory once and tags raw or pre-tokenised text in batches."""
 
-    def __init__(self, model, tokenizer, card: ModelCard, *, decoding: str = "argmax", token_budget: int = 8192):
+    def __init__(self, model, tokenizer, card: ModelCard, *, decoding: str = "argmax", token_budget: int | None = None):
         self.model = model
         self.tokenizer = tokenizer
         self.card = card

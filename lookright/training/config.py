@@ -71,7 +71,7 @@ class TrainConfig:
     quantize: str = "auto"  # auto (4-bit QLoRA on a CUDA GPU with bitsandbytes) | 4bit | none
     attn_implementation: str = "auto"
     gradient_checkpointing: bool = False
-    eval_batch_tokens: int = 8192
+    eval_batch_tokens: int | None = None  # tokens per evaluation batch; None: 1,024 on CPU, 8,192 on GPU
     resume: bool = False
     keep_checkpoints: int = 2
     extra: dict[str, Any] = field(default_factory=dict)

@@ -149,7 +149,7 @@ def train_generative(cfg: TrainConfig, console: Console | None = None):
             in_pool[i] = len(demos)
             demos.append(Demo(tuple(sentence.tokens), tuple(tags_to_spans(tags, scheme))))
     pool = DemoPool(demos, cfg.seed)
-    tagger = GenerativeTagger(model, tokenizer, card, pool=pool, token_budget=cfg.eval_batch_tokens * 2)
+    tagger = GenerativeTagger(model, tokenizer, card, pool=pool, token_budget=cfg.eval_batch_tokens or 16384)
     train_features = _features(tagger, train_sents, train_tags, in_pool)
     val_features = _features(tagger, val_sents, val_tags, None) if val_sents else None
     say = console.print if is_main_process() else (lambda *a, **k: None)

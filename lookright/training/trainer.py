@@ -380,7 +380,7 @@ def record_inference_speed(card: ModelCard, sentences: list[Sentence], seconds: 
 
 
 def evaluate_split(
-    model, tokenizer, split: EncodedSplit, labels, scheme, token_budget: int, *, repeats: int = 0
+    model, tokenizer, split: EncodedSplit, labels, scheme, token_budget: int | None, *, repeats: int = 0
 ) -> EvaluationReport:
     """Word-level evaluation with the same windows, stitching and decoding as prediction."""
     from ..inference.scoring import score_windows

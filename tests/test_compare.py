@@ -47,6 +47,8 @@ def test_compare_runs_each_method_and_writes_one_table(tiny_model_dir, conll2003
     by_method = {r["method"]: r for r in rows}
     assert by_method["unmask:BEST"]["detail"] in ("unmask 0011", "unmask 0001")
     assert by_method["unmask:BEST"]["search_tokens"] > 0
+    search = [json.loads(line) for line in (output / "unmask-search" / "results.jsonl").read_text().splitlines()]
+    assert {r["config"] for r in search} == {"0011", "0001"} and all(not r["test"] for r in search)  # selection never sees test
     assert by_method["repeat"]["detail"] == "repeat r=1"
     # repetition reads every window twice: twice the tokens of the causal run for the same steps
     assert by_method["repeat"]["tokens_seen"] == pytest.approx(2 * by_method["causal"]["tokens_seen"], rel=0.01)

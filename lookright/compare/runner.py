@@ -89,7 +89,7 @@ def _search_best(cfg: CompareConfig, console: Console) -> tuple[str, float, int]
     from ..sweep import SweepConfig, run_sweep
 
     sweep = SweepConfig(
-        base=replace(cfg.base, method="unmask", unmask=None, output=""),
+        base=replace(cfg.base, method="unmask", unmask=None, output="", test=None),  # selection: validation only
         output=str(Path(cfg.output) / "unmask-search"),
         groups=cfg.groups,
         configs=cfg.best_among,

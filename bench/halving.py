@@ -20,29 +20,16 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from paper_grid import TASKS  # noqa: E402
+from paper_grid import task_config  # noqa: E402
 
 
 def compare(task: str, args: argparse.Namespace) -> dict:
     from lookright.sweep import ResultsFile, SweepConfig, run_sweep
-    from lookright.training import TrainConfig
 
-    folder, column, _ = TASKS[task]
-    data = Path(args.data_root) / folder
     exhaustive_rows = [r for r in ResultsFile(Path(args.grid_runs) / task / "results.jsonl") if r.strategy == "exhaustive"]
     if len(exhaustive_rows) != 16:
         sys.exit(f"{task}: run bench/paper_grid.py first (found {len(exhaustive_rows)} of 16 exhaustive runs)")
-    base = TrainConfig(
-        train=str(data / "train.txt"),
-        validation=str(data / "validation.txt"),
-        max_validation_sentences=args.validation_sentences,
-        test=str(data / "test.txt"),
-        labels_from=str(data / "train.txt"),
-        label_column=column,
-        max_train_sentences=args.train_sentences,
-        epochs=args.epochs,
-        seed=args.seed,
-    )
+    base = task_config(task, args)
     summary = run_sweep(
         SweepConfig(base=base, output=str(Path(args.runs) / task), groups=4, strategy="successive-halving",
                     eta=args.eta, min_fraction=args.min_fraction)

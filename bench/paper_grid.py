@@ -34,13 +34,13 @@ TASKS = {
 }
 
 
-def sweep_task(task: str, args: argparse.Namespace) -> dict:
-    from lookright.sweep import ResultsFile, SweepConfig, run_sweep
+def task_config(task: str, args: argparse.Namespace):
+    """The training settings of one task's grid (halving.py reuses them, so both compare like with like)."""
     from lookright.training import TrainConfig
 
     folder, column, has_validation = TASKS[task]
     data = Path(args.data_root) / folder
-    base = TrainConfig(
+    return TrainConfig(
         train=str(data / "train.txt"),
         validation=str(data / "validation.txt") if has_validation else None,
         validation_holdout=None if has_validation else args.validation_sentences,
@@ -51,8 +51,14 @@ def sweep_task(task: str, args: argparse.Namespace) -> dict:
         max_train_sentences=args.train_sentences,
         epochs=args.epochs,
         seed=args.seed,
-        model=args.model,
+        model=getattr(args, "model", None),
     )
+
+
+def sweep_task(task: str, args: argparse.Namespace) -> dict:
+    from lookright.sweep import ResultsFile, SweepConfig, run_sweep
+
+    base = task_config(task, args)
     output = Path(args.runs) / task
     started = time.perf_counter()
     summary = run_sweep(SweepConfig(base=base, output=str(output), groups=4, strategy="exhaustive"))

@@ -53,21 +53,32 @@ def tiny_model_dir(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def trained_run(tiny_model_dir, conll2003, tmp_path_factory):
+def tiny_train_config(tiny_model_dir, conll2003):
+    """Settings of the session's tiny training run: a factory (output dir, overrides) -> TrainConfig."""
+    from lookright.training import TrainConfig
+
+    def make(output, **overrides) -> TrainConfig:
+        settings = dict(
+            train=str(conll2003 / "train.txt"), validation=str(conll2003 / "validation.txt"),
+            output=str(output), model=str(tiny_model_dir), label_column=3, max_train_sentences=64,
+            max_validation_sentences=24, max_steps=6, eval_every=3, batch_size=8, learning_rate=5e-3,
+            unmask="0011",
+        )
+        settings.update(overrides)
+        return TrainConfig(**settings)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def trained_run(tiny_train_config, tmp_path_factory):
     """A lookright model directory (LoRA, unmask 0011) trained for a few steps on real CoNLL-2003 NER.
 
     Mechanics only: the tiny random model learns almost nothing, so tests compare behaviours, not F1.
     """
-    from lookright.training import TrainConfig, train
+    from lookright.training import train
 
-    output = tmp_path_factory.mktemp("trained-tiny")
-    config = TrainConfig(
-        train=str(conll2003 / "train.txt"), validation=str(conll2003 / "validation.txt"),
-        output=str(output), model=str(tiny_model_dir), label_column=3, max_train_sentences=64,
-        max_validation_sentences=24, max_steps=6, eval_every=3, batch_size=8, learning_rate=5e-3,
-        unmask="0011",
-    )
-    return train(config)
+    return train(tiny_train_config(tmp_path_factory.mktemp("trained-tiny")))
 
 
 @pytest.fixture(scope="session")

@@ -314,3 +314,17 @@ def test_response_collator_keeps_the_loss_of_full_logits(tiny_model_dir):
             for r in rows
         )
     assert torch.allclose(loss_full, total / 5, atol=1e-5)
+
+
+def test_prompts_hold_k_demonstrations_with_or_without_instruction(generative_run):
+    tagger = Tagger.load(generative_run.output)
+    words = ["Peter", "visited", "Rome"]
+    for k in (0, 1, 3):
+        for instruction in (False, True):
+            tagger.demos, tagger.instruction = k, instruction
+            prompt = tagger.prompt(words)
+            assert prompt.count("### Sentence:") == k + 1
+            assert prompt.startswith("List the labelled spans") is instruction
+            assert prompt.endswith("### Sentence:\nPeter visited Rome\n### Response:")
+    tagger.selection = "random"
+    assert tagger.prompt(words) == tagger.prompt(words)  # the same prompt in training and prediction

@@ -15,28 +15,9 @@ from lookright.training import TrainConfig, train
 from lookright.unmasking import current_unmasking, probe_attention
 
 
-def _config(tiny_model_dir, conll2003, output, **overrides) -> TrainConfig:
-    settings = dict(
-        train=str(conll2003 / "train.txt"),
-        validation=str(conll2003 / "validation.txt"),
-        output=str(output),
-        model=str(tiny_model_dir),
-        label_column=3,
-        max_train_sentences=64,
-        max_validation_sentences=24,
-        max_steps=6,
-        eval_every=3,
-        batch_size=8,
-        learning_rate=5e-3,
-        unmask="0011",
-    )
-    settings.update(overrides)
-    return TrainConfig(**settings)
-
-
 @pytest.fixture(scope="module")
 def trained(trained_run):
-    """The session's tiny LoRA run (conftest), trained with the settings of `_config`."""
+    """The session's tiny LoRA run (conftest), trained with the settings of `tiny_train_config`."""
     return trained_run
 
 
@@ -104,8 +85,8 @@ def test_unknown_label_at_evaluation_names_file_and_line(trained, tmp_path):
         tagger.evaluate(bad, label_column=3)
 
 
-def test_full_fine_tuning_saves_and_reloads_full_weights(tiny_model_dir, conll2003, tmp_path):
-    result = train(_config(tiny_model_dir, conll2003, tmp_path, method="full", max_steps=2, eval_every=2, unmask="1000"))
+def test_full_fine_tuning_saves_and_reloads_full_weights(tiny_train_config, conll2003, tmp_path):
+    result = train(tiny_train_config(tmp_path, finetune="full", max_steps=2, eval_every=2, unmask="1000"))
     assert (tmp_path / "model.safetensors").is_file() and not (tmp_path / "adapter_config.json").exists()
     tagger = Tagger.load(tmp_path)
     assert probe_attention(tagger.model).sees_right == (0,)
@@ -114,17 +95,17 @@ def test_full_fine_tuning_saves_and_reloads_full_weights(tiny_model_dir, conll20
     assert result.validation is not None
 
 
-def test_training_resumes_from_the_last_checkpoint(tiny_model_dir, conll2003, tmp_path):
-    train(_config(tiny_model_dir, conll2003, tmp_path, max_steps=3, eval_every=3))
-    resumed = train(_config(tiny_model_dir, conll2003, tmp_path, max_steps=6, eval_every=3, resume=True))
+def test_training_resumes_from_the_last_checkpoint(tiny_train_config, tmp_path):
+    train(tiny_train_config(tmp_path, max_steps=3, eval_every=3))
+    resumed = train(tiny_train_config(tmp_path, max_steps=6, eval_every=3, resume=True))
     assert resumed.steps == 6
     state = json.loads((tmp_path / "checkpoints" / "checkpoint-6" / "trainer_state.json").read_text())
     assert [e["step"] for e in state["log_history"] if "eval_f1" in e] == [3, 6]
 
 
-def test_resume_without_checkpoint_is_a_clear_error(tiny_model_dir, conll2003, tmp_path):
+def test_resume_without_checkpoint_is_a_clear_error(tiny_train_config, tmp_path):
     with pytest.raises(LookrightError, match="no checkpoint found"):
-        train(_config(tiny_model_dir, conll2003, tmp_path, resume=True))
+        train(tiny_train_config(tmp_path, resume=True))
 
 
 def test_cli_train_evaluate_predict(tiny_model_dir, conll2003, tmp_path):

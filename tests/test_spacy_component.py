@@ -183,22 +183,22 @@ class RuleTagger:
     def __init__(self) -> None:
         self.calls: list[int] = []
 
-    def word_scores(self, sentences, wheres=None, *, batch_size=None):
+    def label_words(self, sentences, wheres=None, *, batch_size=None):
+        """The interface the component uses (as `Tagger.label_words`): labels and probabilities per word."""
         self.calls.append(len(sentences))
         out = []
         for words in sentences:
-            scores = np.full((len(words), len(self.labels)), -20.0, dtype=np.float32)
-            previous = "O"
-            for k, word in enumerate(words):
+            labels, previous = [], "O"
+            for word in words:
                 if word[:1].isupper():
                     label = "I-PER" if previous.endswith("PER") else "B-PER"
                 elif word.isdigit():
                     label = "B-MISC"
                 else:
                     label = "O"
-                scores[k, self.labels.index(label)] = np.log(0.9)
+                labels.append(label)
                 previous = label
-            out.append(scores)
+            out.append((labels, [0.9] * len(words)))
         return out
 
 
@@ -280,8 +280,8 @@ def test_separator_only_tokens_are_not_given_to_the_model():
     nlp = spacy.blank("en")
     tagger = RuleTagger()
     seen = []
-    scores = tagger.word_scores
-    tagger.word_scores = lambda s, w=None, **k: (seen.extend(s), scores(s, w, **k))[1]
+    label_words = tagger.label_words
+    tagger.label_words = lambda s, w=None, **k: (seen.extend(s), label_words(s, w, **k))[1]
     doc = LookrightComponent(nlp, "lookright", tagger)(nlp("Anna \u200b Bell"))
     assert seen == [["Anna", "Bell"]]
     assert [t._.lookright_label for t in doc] == ["B-PER", None, "I-PER"]
@@ -292,15 +292,9 @@ def test_tags_mode_sets_tag_and_only_valid_upos():
         labels = ("NOUN", "VERB", "NNP")
         scheme = "NONE"
 
-        def word_scores(self, sentences, wheres=None, *, batch_size=None):
+        def label_words(self, sentences, wheres=None, *, batch_size=None):
             pick = {"dogs": "NOUN", "bark": "VERB"}
-            out = []
-            for words in sentences:
-                s = np.full((len(words), 3), -20.0, dtype=np.float32)
-                for k, w in enumerate(words):
-                    s[k, self.labels.index(pick.get(w, "NNP"))] = 0.0
-                out.append(s)
-            return out
+            return [([pick.get(w, "NNP") for w in words], [1.0] * len(words)) for words in sentences]
 
     nlp = spacy.blank("en")
     component = LookrightComponent(nlp, "lookright", PosTagger())

@@ -137,9 +137,20 @@ def _encode(
 
 
 def peak_memory_mb() -> float:
-    """Peak resident memory of this process (CPU) or peak allocated GPU memory, in MiB."""
+    """Peak resident memory of this process (CPU) or peak allocated GPU memory, in MiB.
+
+    On Linux this is `VmHWM` of the process's own address space: `ru_maxrss` would also count the
+    parent's peak at fork time (kept across exec), so a small run started by a big one (a sweep or
+    comparison process) would report the parent's memory.
+    """
     if torch.cuda.is_available() and torch.cuda.max_memory_allocated() > 0:
         return torch.cuda.max_memory_allocated() / 2**20
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return rss / 1024 if sys.platform != "darwin" else rss / 2**20
 

@@ -328,3 +328,10 @@ def test_prompts_hold_k_demonstrations_with_or_without_instruction(generative_ru
             assert prompt.endswith("### Sentence:\nPeter visited Rome\n### Response:")
     tagger.selection = "random"
     assert tagger.prompt(words) == tagger.prompt(words)  # the same prompt in training and prediction
+
+
+def test_generation_reports_progress_for_every_prompt(generative_run):
+    tagger = Tagger.load(generative_run.output)
+    seen: list[int] = []
+    labelled = tagger.label_words([["Peter", "sleeps"], ["Rome"], []], progress=seen.append)
+    assert sum(seen) == 2 and [len(labels) for labels, _ in labelled] == [2, 1, 0]

@@ -68,7 +68,7 @@ class GenerativeTagger(Tagger):
         return prompt_text(words, demos, self.names, self.instruction)
 
     def generate_spans(
-        self, units: Sequence[Sequence[str]], *, batch_size: int | None = None
+        self, units: Sequence[Sequence[str]], *, batch_size: int | None = None, progress=None
     ) -> list[tuple[list[tuple[Span, float]], float]]:
         """Per word list, the generated spans (with mean token probability) and the response confidence."""
         encoded = [self.tokenizer(self.prompt(words))["input_ids"] for words in units]
@@ -98,17 +98,26 @@ class GenerativeTagger(Tagger):
                         logits_processor=LogitsProcessorList([constraint]),
                     )
                     constraint.close(sequences.cpu())
+                    if progress is not None:
+                        progress(len(batch))
         finally:
             self.model.train(was_training)
         return [(g.spans(), g.confidence()) for g in grammars]
 
     def label_words(
-        self, sentences: Sequence[Sequence[str]], wheres: Sequence[str] | None = None, *, batch_size: int | None = None
+        self,
+        sentences: Sequence[Sequence[str]],
+        wheres: Sequence[str] | None = None,
+        *,
+        batch_size: int | None = None,
+        progress=None,
     ) -> list[tuple[list[str], list[float]]]:
         """Tags and probabilities per word: a span's words get its mean token probability, other words
         the response's overall confidence."""
         pieces = [(i, a, b) for i, words in enumerate(sentences) if words for a, b in self.chunks(words)]
-        generated = iter(self.generate_spans([sentences[i][a:b] for i, a, b in pieces], batch_size=batch_size))
+        generated = iter(
+            self.generate_spans([sentences[i][a:b] for i, a, b in pieces], batch_size=batch_size, progress=progress)
+        )
         spans: list[list[tuple[Span, float]]] = [[] for _ in sentences]
         confidence: list[list[float]] = [[] for _ in sentences]
         for i, a, _ in pieces:

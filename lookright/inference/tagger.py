@@ -118,12 +118,20 @@ class Tagger:
         return out
 
     def label_words(
-        self, sentences: Sequence[Sequence[str]], wheres: Sequence[str] | None = None, *, batch_size: int | None = None
+        self,
+        sentences: Sequence[Sequence[str]],
+        wheres: Sequence[str] | None = None,
+        *,
+        batch_size: int | None = None,
+        progress=None,
     ) -> list[tuple[list[str], list[float]]]:
-        """Per sentence, one label per word and its probability (what every front end builds on)."""
+        """Per sentence, one label per word and its probability (what every front end builds on).
+
+        `progress(n)` is called as batches finish (n = windows or prompts done in that batch).
+        """
         index = {label: i for i, label in enumerate(self.labels)}
         out = []
-        for scores in self.word_scores(sentences, wheres, batch_size=batch_size):
+        for scores in self.word_scores(sentences, wheres, batch_size=batch_size, progress=progress):
             labels = decode_sentence(scores, self.labels, self.scheme, self.decoding)
             out.append((labels, [float(np.exp(scores[k, index[label]])) for k, label in enumerate(labels)]))
         return out

@@ -226,13 +226,13 @@ def train_generative(cfg: TrainConfig, console: Console | None = None):
 
     tagger.model = merge_for_inference(trainer.model)
     if val_sents:
-        result.validation = _score(tagger, val_sents, val_tags)
+        result.validation = _score(tagger, val_sents, val_tags, console, "validation")
     if cfg.test:
         test_sents = _load_split(cfg.test, cfg, None)
         require_tags(test_sents, "test")
         test_tags = convert_all(test_sents, input_scheme(test_sents, cfg.scheme or source_scheme), scheme, labels)
         started = time.perf_counter()
-        result.test = _score(tagger, test_sents, test_tags)
+        result.test = _score(tagger, test_sents, test_tags, console, "test")
         record_inference_speed(card, test_sents, time.perf_counter() - started)
     card.training["peak_memory_mb_with_evaluation"] = round(peak_memory_mb(), 1)
     card.metrics = {name: r.to_dict() for name, r in (("validation", result.validation), ("test", result.test)) if r}
@@ -240,10 +240,19 @@ def train_generative(cfg: TrainConfig, console: Console | None = None):
     return result
 
 
-def _score(tagger: GenerativeTagger, sentences: list[Sentence], gold: list[list[str]]):
+def _score(tagger: GenerativeTagger, sentences: list[Sentence], gold: list[list[str]], console: Console, name: str):
+    """Constrained generation over a labelled split (minutes on CPU: shown with a progress bar)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
     from ..evaluation import evaluate_tags
 
-    predicted = tagger.tag_words([s.tokens for s in sentences], [s.where for s in sentences])
+    words = [s.tokens for s in sentences]
+    total = sum(len(tagger.chunks(w)) for w in words if w)
+    columns = (TextColumn(f"generating {name}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task(name, total=total)
+        labelled = tagger.label_words(words, [s.where for s in sentences], progress=lambda n: bar.advance(task, n))
+    predicted = [labels for labels, _ in labelled]
     return evaluate_tags(
         gold, predicted, tagger.scheme, tokens=[s.tokens for s in sentences], sources=[s.where for s in sentences]
     )

@@ -122,30 +122,8 @@ def load_token_classifier(
         if pad_token_id is not None:
             config.pad_token_id = pad_token_id
     ensure_token_classification_class(config)
-    kwargs = {"config": config, "dtype": precision.dtype}
-    if attn_implementation != "auto":  # auto: transformers picks SDPA where the model supports it
-        kwargs["attn_implementation"] = attn_implementation
-    if precision.quantize_4bit:
-        from transformers import BitsAndBytesConfig
-
-        if importlib.util.find_spec("bitsandbytes") is None:
-            raise ModelError("--quantize 4bit needs bitsandbytes: pip install 'lookright[gpu]'")
-
-        compute = precision.dtype if precision.dtype != torch.float32 else torch.bfloat16
-        kwargs["quantization_config"] = BitsAndBytesConfig(
-            load_in_4bit=True,
-            bnb_4bit_quant_type="nf4",
-            bnb_4bit_use_double_quant=True,
-            bnb_4bit_compute_dtype=compute,
-            bnb_4bit_quant_storage=compute,  # lets FSDP shard the 4-bit weights like the others
-            llm_int8_skip_modules=list(HEAD_MODULES),  # the head stays in full precision (peft#1720)
-        )
-        kwargs["device_map"] = {"": _local_device(precision.device)}
-    with quiet_transformers():
-        model = AutoModelForTokenClassification.from_pretrained(path, **kwargs)
-    if not precision.quantize_4bit:
-        model.to(_local_device(precision.device))
-    return model
+    # the head stays in full precision under 4 bits (peft#1720)
+    return _from_pretrained(AutoModelForTokenClassification, path, precision, attn_implementation, config, HEAD_MODULES)
 
 
 def load_causal_lm(
@@ -159,25 +137,39 @@ def load_causal_lm(
     """Load `path` as a causal LM (method generative writes its labels as text)."""
     from transformers import AutoModelForCausalLM
 
-    precision = precision or Precision.choose()
+    return _from_pretrained(AutoModelForCausalLM, path, precision or Precision.choose(), attn_implementation, config)
+
+
+def _from_pretrained(
+    auto_class, path, precision: Precision, attn_implementation: str, config, keep_full: Sequence[str] = ()
+) -> PreTrainedModel:
+    """`auto_class.from_pretrained` on the chosen device and dtype, 4-bit (NF4) when `precision` says so;
+    `keep_full` names modules that stay unquantised."""
     kwargs = {"dtype": precision.dtype}
     if config is not None:
         kwargs["config"] = config
-    if attn_implementation != "auto":
+    if attn_implementation != "auto":  # auto: transformers picks SDPA where the model supports it
         kwargs["attn_implementation"] = attn_implementation
     if precision.quantize_4bit:
         from transformers import BitsAndBytesConfig
 
         if importlib.util.find_spec("bitsandbytes") is None:
             raise ModelError("--quantize 4bit needs bitsandbytes: pip install 'lookright[gpu]'")
+
         compute = precision.dtype if precision.dtype != torch.float32 else torch.bfloat16
-        kwargs["quantization_config"] = BitsAndBytesConfig(
-            load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
-            bnb_4bit_compute_dtype=compute, bnb_4bit_quant_storage=compute,
+        quantization = dict(
+            load_in_4bit=True,
+            bnb_4bit_quant_type="nf4",
+            bnb_4bit_use_double_quant=True,
+            bnb_4bit_compute_dtype=compute,
+            bnb_4bit_quant_storage=compute,  # lets FSDP shard the 4-bit weights like the others
         )
+        if keep_full:
+            quantization["llm_int8_skip_modules"] = list(keep_full)
+        kwargs["quantization_config"] = BitsAndBytesConfig(**quantization)
         kwargs["device_map"] = {"": _local_device(precision.device)}
     with quiet_transformers():
-        model = AutoModelForCausalLM.from_pretrained(path, **kwargs)
+        model = auto_class.from_pretrained(path, **kwargs)
     if not precision.quantize_4bit:
         model.to(_local_device(precision.device))
     return model

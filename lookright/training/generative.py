@@ -111,6 +111,7 @@ def train_generative(cfg: TrainConfig, console: Console | None = None):
         _load_train_and_validation,
         _tokens_in_checkpoint,
         _version,
+        evaluation_tags,
         peak_memory_mb,
         record_inference_speed,
     )
@@ -128,8 +129,7 @@ def train_generative(cfg: TrainConfig, console: Console | None = None):
     labels = _labels(cfg, train_tags, source_scheme, scheme)
     types = sorted({label[2:] for label in labels if label != "O"})
     if val_sents:
-        require_tags(val_sents, "validation")
-        val_tags = convert_all(val_sents, input_scheme(val_sents, cfg.scheme or source_scheme), scheme, labels)
+        val_tags = evaluation_tags(val_sents, "validation", cfg, source_scheme, scheme, labels)
 
     precision = Precision.choose(cfg.precision, cfg.quantize, method="lora")
     path = resolve_model(cfg.model)
@@ -229,8 +229,7 @@ def train_generative(cfg: TrainConfig, console: Console | None = None):
         result.validation = _score(tagger, val_sents, val_tags, console, "validation")
     if cfg.test:
         test_sents = _load_split(cfg.test, cfg, None)
-        require_tags(test_sents, "test")
-        test_tags = convert_all(test_sents, input_scheme(test_sents, cfg.scheme or source_scheme), scheme, labels)
+        test_tags = evaluation_tags(test_sents, "test", cfg, source_scheme, scheme, labels)
         started = time.perf_counter()
         result.test = _score(tagger, test_sents, test_tags, console, "test")
         record_inference_speed(card, test_sents, time.perf_counter() - started)

@@ -115,6 +115,14 @@ def _labels(cfg: TrainConfig, train_tags: list[list[str]], source_scheme: str, s
     return label_set(convert_all(sentences, input_scheme(sentences, cfg.scheme or source_scheme), scheme), scheme)
 
 
+def evaluation_tags(
+    sentences: list[Sentence], role: str, cfg: TrainConfig, source_scheme: str, scheme: str, labels: list[str]
+) -> list[list[str]]:
+    """Gold tags of a validation/test split in the model's scheme (a label the model lacks is an error)."""
+    require_tags(sentences, role)
+    return convert_all(sentences, input_scheme(sentences, cfg.scheme or source_scheme), scheme, labels)
+
+
 def _encode(
     encoder: WindowEncoder,
     sentences: list[Sentence],
@@ -271,8 +279,7 @@ def train(cfg: TrainConfig, console: Console | None = None) -> TrainResult:
     labels = _labels(cfg, train_tags, source_scheme, scheme)
     label_ids = {label: i for i, label in enumerate(labels)}
     if val_sents:
-        require_tags(val_sents, "validation")
-        val_tags = convert_all(val_sents, input_scheme(val_sents, cfg.scheme or source_scheme), scheme, labels)
+        val_tags = evaluation_tags(val_sents, "validation", cfg, source_scheme, scheme, labels)
 
     precision = Precision.choose(cfg.precision, cfg.quantize, method=cfg.finetune_mode)
     model_spec = cfg.model if cfg.model is not None or cfg.method != "encoder" else ENCODER_ALIAS
@@ -369,8 +376,7 @@ def train(cfg: TrainConfig, console: Console | None = None) -> TrainResult:
         )
     if cfg.test:
         test_sents = _load_split(cfg.test, cfg, None)
-        require_tags(test_sents, "test")
-        test_tags = convert_all(test_sents, input_scheme(test_sents, cfg.scheme or source_scheme), scheme, labels)
+        test_tags = evaluation_tags(test_sents, "test", cfg, source_scheme, scheme, labels)
         test_split = _encode(encoder, test_sents, test_tags, label_ids)
         started = time.perf_counter()
         result.test = evaluate_split(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -63,7 +64,11 @@ class Tagger:
         self.card = card
         self.decoding = decoding
         self.token_budget = token_budget
-        self.encoder = WindowEncoder(tokenizer, card.max_length, card.stride)
+
+    @cached_property
+    def encoder(self) -> WindowEncoder:
+        """Built on first use: only the token-classifier path windows its input."""
+        return WindowEncoder(self.tokenizer, self.card.max_length, self.card.stride)
 
     @classmethod
     def load(

@@ -11,28 +11,19 @@ as every other method.
 from __future__ import annotations
 
 import inspect
-import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 from rich.console import Console
-from transformers import (
-    EarlyStoppingCallback,
-    ProgressCallback,
-    Trainer,
-    TrainingArguments,
-    set_seed,
-)
-from transformers.trainer_utils import get_last_checkpoint
+from transformers import ProgressCallback, Trainer, set_seed
 
-from .. import __version__
 from ..alignment.encoder import IGNORE_INDEX
 from ..data.prepare import convert_all, input_scheme, model_scheme, require_tags
 from ..data.schemes import tags_to_spans
 from ..data.sentence import Sentence
-from ..errors import DataError, LookrightError
+from ..errors import DataError
 from ..generative.demos import Demo, DemoPool
 from ..generative.prompts import type_names
 from ..generative.tagger import GenerativeTagger
@@ -41,8 +32,18 @@ from ..modeling.artifact import ModelCard, base_model_spec, save_model_dir
 from ..modeling.loading import Precision, load_causal_lm, load_tokenizer
 from ..modeling.resolve import resolve_model
 from .config import TrainConfig
-from .distributed import is_main_process, world_size
-from .progress import RichProgressCallback
+from .distributed import is_main_process
+from .loop import (
+    LOSS_SELECTION,
+    TrainResult,
+    record_inference_speed,
+    run_training,
+    training_arguments,
+    training_callbacks,
+    training_record,
+    write_final_card,
+)
+from .splits import evaluation_tags, load_split, load_train_and_validation, training_labels
 
 MAX_DEMO_WORDS = 60  # longer sentences stay training examples but are not shown as demonstrations
 
@@ -102,31 +103,19 @@ def _features(tagger: GenerativeTagger, sentences: list[Sentence], tags: list[li
     return features
 
 
-def train_generative(cfg: TrainConfig, console: Console | None = None):
+def train_generative(cfg: TrainConfig, console: Console | None = None) -> TrainResult:
     """Fine-tune a decoder to write labelled spans; save a directory `Tagger.load` opens."""
-    from .trainer import (
-        TrainResult,
-        _labels,
-        _load_split,
-        _load_train_and_validation,
-        _tokens_in_checkpoint,
-        _version,
-        evaluation_tags,
-        peak_memory_mb,
-        record_inference_speed,
-    )
-
     console = console or Console(stderr=True)
     set_seed(cfg.seed)
     output = Path(cfg.output)
-    train_sents, val_sents = _load_train_and_validation(cfg)
+    train_sents, val_sents = load_train_and_validation(cfg)
     require_tags(train_sents, "training")
     source_scheme = input_scheme(train_sents, cfg.scheme)
     scheme = model_scheme(source_scheme, "IOB2")
     if scheme == "NONE":
         raise DataError("method generative writes spans: it needs span labels (BIO/IOB1/BIOES/IO), not per-word tags", cfg.train)
     train_tags = convert_all(train_sents, source_scheme, scheme)
-    labels = _labels(cfg, train_tags, source_scheme, scheme)
+    labels = training_labels(cfg, train_tags, source_scheme, scheme)
     types = sorted({label[2:] for label in labels if label != "O"})
     if val_sents:
         val_tags = evaluation_tags(val_sents, "validation", cfg, source_scheme, scheme, labels)
@@ -164,63 +153,24 @@ def train_generative(cfg: TrainConfig, console: Console | None = None):
     keeps_logits = "logits_to_keep" in inspect.signature(type(model).forward).parameters
     model = add_lora(model, settings, quantized=precision.quantize_4bit, task="causal")
 
-    steps_per_epoch = math.ceil(len(train_features) / (cfg.batch_size * cfg.grad_accum * world_size()))
-    total_steps = cfg.max_steps if cfg.max_steps > 0 else math.ceil(steps_per_epoch * cfg.epochs)
-    has_val = val_features is not None and cfg.select_best
-    eval_every = max(1, min(cfg.eval_every or steps_per_epoch, total_steps))
-    on_gpu = precision.device.startswith("cuda")
-    args = TrainingArguments(
-        output_dir=str(output / "checkpoints"),
-        per_device_train_batch_size=cfg.batch_size, per_device_eval_batch_size=cfg.batch_size,
-        gradient_accumulation_steps=cfg.grad_accum, num_train_epochs=cfg.epochs, max_steps=cfg.max_steps,
-        learning_rate=cfg.lr, weight_decay=cfg.weight_decay, warmup_steps=int(round(cfg.warmup_ratio * total_steps)),
-        lr_scheduler_type="linear", max_grad_norm=1.0, seed=cfg.seed, data_seed=cfg.seed,
-        train_sampling_strategy="group_by_length",
-        eval_strategy="steps" if has_val else "no", eval_steps=eval_every,
-        save_strategy="steps", save_steps=eval_every, save_total_limit=cfg.keep_checkpoints,
-        load_best_model_at_end=has_val, metric_for_best_model="eval_loss" if has_val else None, greater_is_better=False,
-        logging_steps=max(1, min(50, eval_every // 4)), include_num_input_tokens_seen="non_padding",
-        report_to="none", bf16=precision.autocast_bf16 and precision.dtype != torch.float16,
-        fp16=on_gpu and precision.dtype == torch.float16, use_cpu=not on_gpu,
-        activation_checkpointing=cfg.gradient_checkpointing, dataloader_num_workers=0, remove_unused_columns=False,
+    selection = LOSS_SELECTION if val_features is not None and cfg.select_best else None
+    args = training_arguments(
+        cfg, precision, len(train_features), selection=selection,
         prediction_loss_only=True,  # selection uses the loss; never gather response logits
     )
-    callbacks = [RichProgressCallback(console)]
-    if has_val and cfg.patience:
-        callbacks.append(EarlyStoppingCallback(early_stopping_patience=cfg.patience))
     trainer = Trainer(
-        model=model, args=args, train_dataset=train_features, eval_dataset=val_features if has_val else None,
-        data_collator=ResponseCollator(tokenizer.pad_token_id, keep_logits=keeps_logits), callbacks=callbacks,
+        model=model, args=args, train_dataset=train_features, eval_dataset=val_features if selection else None,
+        data_collator=ResponseCollator(tokenizer.pad_token_id, keep_logits=keeps_logits),
+        callbacks=training_callbacks(cfg, console, selection is not None),
     )
     trainer.remove_callback(ProgressCallback)
-    resume_from = None
-    if cfg.resume:
-        checkpoints = output / "checkpoints"
-        resume_from = get_last_checkpoint(str(checkpoints)) if checkpoints.is_dir() else None
-        if resume_from is None:
-            raise LookrightError(f"--resume: no checkpoint found in {checkpoints}")
-    tokens_before = _tokens_in_checkpoint(resume_from) if resume_from else 0
-    started = time.perf_counter()
-    trainer.train(resume_from_checkpoint=resume_from)
-    train_seconds = time.perf_counter() - started
-    tokens = (trainer.state.num_input_tokens_seen or 0) - tokens_before
-    result = TrainResult(
-        output=output, validation=None, test=None, train_seconds=train_seconds,
-        tokens_per_second=tokens / train_seconds if train_seconds else 0.0, peak_memory_mb=peak_memory_mb(),
-        steps=trainer.state.global_step, total_steps=trainer.state.max_steps, tokens_seen=tokens,
-    )
+    result = run_training(trainer, cfg, say)
     if not trainer.is_world_process_zero():
         return result
-    card.training = {
-        "config": cfg.to_dict(), "source_scheme": source_scheme, "train_sentences": len(train_sents),
-        "validation_sentences": len(val_sents), "prompts": len(train_features), "steps": result.steps,
-        "total_steps": result.total_steps, "train_seconds": round(train_seconds, 1), "tokens_seen": tokens,
-        "tokens_per_second": round(result.tokens_per_second, 1), "peak_memory_mb": round(result.peak_memory_mb, 1),
-        "best_checkpoint": trainer.state.best_model_checkpoint,
-        "selection": "lowest validation loss" if has_val else "none (last step)",
-        "lookright_version": __version__, "torch_version": torch.__version__,
-        "transformers_version": _version("transformers"), "precision": str(precision.dtype),
-    }
+    card.training = training_record(
+        cfg, result, trainer, precision, source_scheme=source_scheme, train_sentences=len(train_sents),
+        validation_sentences=len(val_sents), selection=selection, prompts=len(train_features),
+    )
     save_model_dir(trainer.model, tokenizer, card, output)
     pool.write(output)
 
@@ -228,14 +178,12 @@ def train_generative(cfg: TrainConfig, console: Console | None = None):
     if val_sents:
         result.validation = _score(tagger, val_sents, val_tags, console, "validation")
     if cfg.test:
-        test_sents = _load_split(cfg.test, cfg, None)
+        test_sents = load_split(cfg.test, cfg, None)
         test_tags = evaluation_tags(test_sents, "test", cfg, source_scheme, scheme, labels)
         started = time.perf_counter()
         result.test = _score(tagger, test_sents, test_tags, console, "test")
         record_inference_speed(card, test_sents, time.perf_counter() - started)
-    card.training["peak_memory_mb_with_evaluation"] = round(peak_memory_mb(), 1)
-    card.metrics = {name: r.to_dict() for name, r in (("validation", result.validation), ("test", result.test)) if r}
-    card.write(output)
+    write_final_card(card, result, output)
     return result
 
 

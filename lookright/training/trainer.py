@@ -8,10 +8,6 @@ word-level validation F1 (windows stitched back to sentences) and the unmasking 
 
 from __future__ import annotations
 
-import json
-import math
-import resource
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,26 +17,13 @@ import numpy as np
 import torch
 from rich.console import Console
 from torch.utils.data import SequentialSampler
-from transformers import (
-    DataCollatorForTokenClassification,
-    EarlyStoppingCallback,
-    ProgressCallback,
-    Trainer,
-    TrainerCallback,
-    TrainingArguments,
-    set_seed,
-)
+from transformers import DataCollatorForTokenClassification, ProgressCallback, Trainer, set_seed
 from transformers.trainer_pt_utils import LengthGroupedSampler
-from transformers.trainer_utils import get_last_checkpoint
 
-from .. import __version__
 from ..alignment.encoder import IGNORE_INDEX, WindowEncoder, window_labels
 from ..alignment.windows import Window, stitch
 from ..data.prepare import convert_all, input_scheme, model_scheme, require_tags
-from ..data.readers import read_data
-from ..data.schemes import label_set
 from ..data.sentence import Sentence
-from ..errors import DataError, LookrightError
 from ..evaluation import EvaluationReport, evaluate_tags
 from ..inference.decoding import decode_sentence
 from ..modeling.adapters import LoraSettings, add_lora, merge_for_inference
@@ -50,25 +33,21 @@ from ..modeling.loading import Precision, load_base
 from ..modeling.resolve import ENCODER_ALIAS
 from ..unmasking import unmask, verify_unmasking
 from .config import TrainConfig
-from .distributed import is_main_process, world_size
-from .progress import RichProgressCallback
+from .distributed import is_main_process
+from .loop import (
+    F1_SELECTION,
+    Selection,
+    TrainResult,
+    record_inference_speed,
+    run_training,
+    training_arguments,
+    training_callbacks,
+    training_record,
+    write_final_card,
+)
+from .splits import evaluation_tags, load_split, load_train_and_validation, training_labels
 
-CHECKPOINT_DIR = "checkpoints"
-
-
-@dataclass
-class TrainResult:
-    """Where the model went and what it measured."""
-
-    output: Path
-    validation: EvaluationReport | None
-    test: EvaluationReport | None
-    train_seconds: float
-    tokens_per_second: float
-    peak_memory_mb: float
-    steps: int
-    total_steps: int
-    tokens_seen: int
+__all__ = ["TrainResult", "evaluate_split", "summarize", "train"]
 
 
 @dataclass
@@ -77,50 +56,6 @@ class EncodedSplit:
     tags: list[list[str]]
     windows: list[Window]
     features: list[dict[str, list[int]]]
-
-
-def _load_split(path: str, cfg: TrainConfig, limit: int | None) -> list[Sentence]:
-    sentences = read_data(path, fmt=cfg.data_format, label_column=cfg.label_column)
-    if limit is not None:
-        sentences = sentences[:limit]
-    if not sentences:
-        raise DataError("no sentences to use", path)
-    return sentences
-
-
-def _load_train_and_validation(cfg: TrainConfig) -> tuple[list[Sentence], list[Sentence]]:
-    """Training sentences (first N) and validation sentences (a file, or the last K held out of training)."""
-    if cfg.validation and cfg.validation_holdout:
-        raise ValueError("give either a validation file or validation_holdout, not both")
-    pool = _load_split(cfg.train, cfg, None)
-    validation: list[Sentence] = []
-    if cfg.validation_holdout:
-        if cfg.validation_holdout >= len(pool):
-            raise DataError(f"cannot hold out {cfg.validation_holdout} of {len(pool)} sentences", cfg.train)
-        pool, validation = pool[: -cfg.validation_holdout], pool[-cfg.validation_holdout :]
-    elif cfg.validation:
-        validation = _load_split(cfg.validation, cfg, None)
-    if cfg.max_validation_sentences is not None:
-        validation = validation[: cfg.max_validation_sentences]
-    train = pool[: cfg.max_train_sentences] if cfg.max_train_sentences is not None else pool
-    return train, validation
-
-
-def _labels(cfg: TrainConfig, train_tags: list[list[str]], source_scheme: str, scheme: str) -> list[str]:
-    """The label set: from the training data used, or from a (larger) labelled file when training on a slice."""
-    if not cfg.labels_from:
-        return label_set(train_tags, scheme)
-    sentences = _load_split(cfg.labels_from, cfg, None)
-    require_tags(sentences, "label source")
-    return label_set(convert_all(sentences, input_scheme(sentences, cfg.scheme or source_scheme), scheme), scheme)
-
-
-def evaluation_tags(
-    sentences: list[Sentence], role: str, cfg: TrainConfig, source_scheme: str, scheme: str, labels: list[str]
-) -> list[list[str]]:
-    """Gold tags of a validation/test split in the model's scheme (a label the model lacks is an error)."""
-    require_tags(sentences, role)
-    return convert_all(sentences, input_scheme(sentences, cfg.scheme or source_scheme), scheme, labels)
 
 
 def _encode(
@@ -144,47 +79,12 @@ def _encode(
     return EncodedSplit(sentences, tags, windows, features)
 
 
-def peak_memory_mb() -> float:
-    """Peak resident memory of this process (CPU) or peak allocated GPU memory, in MiB.
-
-    On Linux this is `VmHWM` of the process's own address space: `ru_maxrss` would also count the
-    parent's peak at fork time (kept across exec), so a small run started by a big one (a sweep or
-    comparison process) would report the parent's memory.
-    """
-    if torch.cuda.is_available() and torch.cuda.max_memory_allocated() > 0:
-        return torch.cuda.max_memory_allocated() / 2**20
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return rss / 1024 if sys.platform != "darwin" else rss / 2**20
-
-
 def word_predictions(
     window_scores: list[np.ndarray], split: EncodedSplit, labels: list[str], scheme: str, decoding: str
 ) -> list[list[str]]:
     """Stitch window scores back to sentences and decode one label per word."""
     per_sentence = stitch(split.windows, window_scores, [len(s) for s in split.sentences])
     return [decode_sentence(np.stack(rows), labels, scheme, decoding) for rows in per_sentence]
-
-
-class StopAtFraction(TrainerCallback):
-    """Pause after a share of the run's steps, with a checkpoint; the LR schedule stays the full run's.
-
-    A resumed run then continues exactly as the uninterrupted run would have (successive halving
-    relies on this: a config's partial result is a prefix of its full run).
-    """
-
-    def __init__(self, fraction: float) -> None:
-        self.fraction = fraction
-
-    def on_step_end(self, args, state, control, **kwargs):
-        if state.global_step >= math.ceil(self.fraction * state.max_steps):
-            control.should_training_stop = True
-            control.should_save = True
 
 
 class LookrightTrainer(Trainer):
@@ -271,12 +171,12 @@ def train(cfg: TrainConfig, console: Console | None = None) -> TrainResult:
     set_seed(cfg.seed)
     output = Path(cfg.output)
 
-    train_sents, val_sents = _load_train_and_validation(cfg)
+    train_sents, val_sents = load_train_and_validation(cfg)
     require_tags(train_sents, "training")
     source_scheme = input_scheme(train_sents, cfg.scheme)
     scheme = model_scheme(source_scheme, cfg.train_scheme)
     train_tags = convert_all(train_sents, source_scheme, scheme)
-    labels = _labels(cfg, train_tags, source_scheme, scheme)
+    labels = training_labels(cfg, train_tags, source_scheme, scheme)
     label_ids = {label: i for i, label in enumerate(labels)}
     if val_sents:
         val_tags = evaluation_tags(val_sents, "validation", cfg, source_scheme, scheme, labels)
@@ -308,31 +208,9 @@ def train(cfg: TrainConfig, console: Console | None = None) -> TrainResult:
     if is_decoder:
         verify_unmasking(model)  # again, on the model exactly as it will be trained
 
-    trainer = _make_trainer(cfg, model, tokenizer, train_split, val_split, labels, scheme, precision, console)
-    checkpoint_dir = output / CHECKPOINT_DIR
-    resume_from = None
-    if cfg.resume:
-        resume_from = get_last_checkpoint(str(checkpoint_dir)) if checkpoint_dir.is_dir() else None
-        if resume_from is None:
-            raise LookrightError(f"--resume: no checkpoint found in {checkpoint_dir}")
-        say(f"resuming from {resume_from}")
-    tokens_before = _tokens_in_checkpoint(resume_from) if resume_from else 0
-    started = time.perf_counter()
-    trainer.train(resume_from_checkpoint=resume_from)
-    train_seconds = time.perf_counter() - started
-    tokens = (trainer.state.num_input_tokens_seen or 0) - tokens_before  # spent by this call
-
-    result = TrainResult(
-        output=output,
-        validation=None,
-        test=None,
-        train_seconds=train_seconds,
-        tokens_per_second=tokens / train_seconds if train_seconds else 0.0,
-        peak_memory_mb=peak_memory_mb(),
-        steps=trainer.state.global_step,
-        total_steps=trainer.state.max_steps,
-        tokens_seen=tokens,
-    )
+    selection = F1_SELECTION if val_split is not None and cfg.select_best else None
+    trainer = _make_trainer(cfg, model, tokenizer, train_split, val_split, labels, scheme, precision, console, selection)
+    result = run_training(trainer, cfg, say)
     if not trainer.is_world_process_zero():
         return result
     card = ModelCard(
@@ -346,25 +224,10 @@ def train(cfg: TrainConfig, console: Console | None = None) -> TrainResult:
         stride=cfg.stride,
         unmask=cfg.unmask_config,
         label_column=cfg.label_column,
-        training={
-            "config": cfg.to_dict(),
-            "source_scheme": source_scheme,
-            "train_sentences": len(train_sents),
-            "validation_sentences": len(val_sents),
-            "steps": result.steps,
-            "total_steps": result.total_steps,
-            "train_seconds": round(train_seconds, 1),
-            "tokens_seen": tokens,
-            "tokens_per_second": round(result.tokens_per_second, 1),
-            "peak_memory_mb": round(result.peak_memory_mb, 1),
-            "best_checkpoint": trainer.state.best_model_checkpoint,
-            "selection": "best validation f1" if val_split is not None and cfg.select_best else "none (last step)",
-            "lookright_version": __version__,
-            "torch_version": torch.__version__,
-            "transformers_version": _version("transformers"),
-            "attn_implementation": cfg.attn_implementation,
-            "precision": str(precision.dtype),
-        },
+        training=training_record(
+            cfg, result, trainer, precision, source_scheme=source_scheme, train_sentences=len(train_sents),
+            validation_sentences=len(val_sents), selection=selection,
+        ),
     )
     save_model_dir(trainer.model, tokenizer, card, output)
 
@@ -375,7 +238,7 @@ def train(cfg: TrainConfig, console: Console | None = None) -> TrainResult:
             model, tokenizer, val_split, labels, scheme, cfg.eval_batch_tokens, repeats=cfg.repeats
         )
     if cfg.test:
-        test_sents = _load_split(cfg.test, cfg, None)
+        test_sents = load_split(cfg.test, cfg, None)
         test_tags = evaluation_tags(test_sents, "test", cfg, source_scheme, scheme, labels)
         test_split = _encode(encoder, test_sents, test_tags, label_ids)
         started = time.perf_counter()
@@ -383,17 +246,8 @@ def train(cfg: TrainConfig, console: Console | None = None) -> TrainResult:
             model, tokenizer, test_split, labels, scheme, cfg.eval_batch_tokens, repeats=cfg.repeats
         )
         record_inference_speed(card, test_sents, time.perf_counter() - started)
-    card.training["peak_memory_mb_with_evaluation"] = round(peak_memory_mb(), 1)
-    card.metrics = {name: r.to_dict() for name, r in (("validation", result.validation), ("test", result.test)) if r}
-    card.write(output)
+    write_final_card(card, result, output)
     return result
-
-
-def record_inference_speed(card: ModelCard, sentences: list[Sentence], seconds: float) -> None:
-    """Words/s of the test-set evaluation (the same batched path as `Tagger.predict`) into the card."""
-    words = sum(len(s.tokens) for s in sentences)
-    card.training["test_eval_seconds"] = round(seconds, 1)
-    card.training["test_words_per_second"] = round(words / seconds, 1) if seconds else 0.0
 
 
 def evaluate_split(
@@ -413,64 +267,16 @@ def evaluate_split(
     )
 
 
-def _tokens_in_checkpoint(checkpoint: str) -> int:
-    state = json.loads((Path(checkpoint) / "trainer_state.json").read_text())
-    return int(state.get("num_input_tokens_seen") or 0)
-
-
-def _version(package: str) -> str:
-    from importlib.metadata import version
-
-    return version(package)
-
-
-def _make_trainer(cfg, model, tokenizer, train_split, val_split, labels, scheme, precision, console) -> Trainer:
-    steps_per_epoch = math.ceil(len(train_split.features) / (cfg.batch_size * cfg.grad_accum * world_size()))
-    total_steps = cfg.max_steps if cfg.max_steps > 0 else math.ceil(steps_per_epoch * cfg.epochs)
-    has_val = val_split is not None and cfg.select_best
-    eval_every = cfg.eval_every or steps_per_epoch
-    eval_every = max(1, min(eval_every, total_steps))
-    on_gpu = precision.device.startswith("cuda")
-    args = TrainingArguments(
-        output_dir=str(Path(cfg.output) / CHECKPOINT_DIR),
-        per_device_train_batch_size=cfg.batch_size,
+def _make_trainer(
+    cfg, model, tokenizer, train_split, val_split, labels, scheme, precision, console, selection: Selection | None
+) -> Trainer:
+    args = training_arguments(
+        cfg, precision, len(train_split.features), selection=selection,
         per_device_eval_batch_size=max(cfg.batch_size, 32),
-        gradient_accumulation_steps=cfg.grad_accum,
-        num_train_epochs=cfg.epochs,
-        max_steps=cfg.max_steps,
-        learning_rate=cfg.lr,
-        weight_decay=cfg.weight_decay,
-        warmup_steps=int(round(cfg.warmup_ratio * total_steps)),
-        lr_scheduler_type="linear",
-        max_grad_norm=1.0,
-        seed=cfg.seed,
-        data_seed=cfg.seed,
-        train_sampling_strategy="group_by_length",
-        eval_strategy="steps" if has_val else "no",
-        eval_steps=eval_every,
-        save_strategy="steps",
-        save_steps=eval_every,
-        save_total_limit=cfg.keep_checkpoints,
-        load_best_model_at_end=has_val,
-        metric_for_best_model="f1" if has_val else None,
-        greater_is_better=True,
-        logging_steps=max(1, min(50, eval_every // 4)),
-        include_num_input_tokens_seen="non_padding",
-        report_to="none",
-        bf16=precision.autocast_bf16 and precision.dtype != torch.float16,
-        fp16=on_gpu and precision.dtype == torch.float16,
-        use_cpu=not on_gpu,
-        activation_checkpointing=cfg.gradient_checkpointing,
-        dataloader_num_workers=0,
-        remove_unused_columns=False,
-        include_for_metrics=["inputs"],
-        disable_tqdm=False,
+        include_for_metrics=["inputs"],  # the metric checks every window came back in order
     )
-    callbacks: list[TrainerCallback] = [RichProgressCallback(console)]
-    if cfg.stop_after_fraction is not None and cfg.stop_after_fraction < 1:
-        callbacks.append(StopAtFraction(cfg.stop_after_fraction))
-    if has_val and cfg.patience:
-        callbacks.append(EarlyStoppingCallback(early_stopping_patience=cfg.patience))
+    has_val = selection is not None
+    callbacks = training_callbacks(cfg, console, has_val)
     trainer = LookrightTrainer(
         model=model,
         args=args,

@@ -1,0 +1,237 @@
+"""The transformers Trainer setup every method shares: arguments, callbacks, resume, the run record.
+
+The token classifier and the generative tagger differ in their data, collator and how a checkpoint
+is selected (word-level F1 vs validation loss); the schedule, precision, checkpointing, resume
+and what the model card records about the run are the same, so they are written once here.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import resource
+import sys
+import time
+from dataclasses import dataclass
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import torch
+from rich.console import Console
+from transformers import EarlyStoppingCallback, Trainer, TrainerCallback, TrainingArguments
+from transformers.trainer_utils import get_last_checkpoint
+
+from .. import __version__
+from ..data.sentence import Sentence
+from ..errors import LookrightError
+from ..evaluation import EvaluationReport
+from ..modeling.artifact import ModelCard
+from ..modeling.loading import Precision
+from .config import TrainConfig
+from .distributed import world_size
+from .progress import RichProgressCallback
+
+CHECKPOINT_DIR = "checkpoints"
+
+
+@dataclass
+class TrainResult:
+    """Where the model went and what it measured."""
+
+    output: Path
+    validation: EvaluationReport | None
+    test: EvaluationReport | None
+    train_seconds: float
+    tokens_per_second: float
+    peak_memory_mb: float
+    steps: int
+    total_steps: int
+    tokens_seen: int
+
+
+@dataclass(frozen=True)
+class Selection:
+    """How checkpoints are compared on validation: a Trainer metric and its direction."""
+
+    metric: str  # "f1" (word-level, computed by lookright) or "eval_loss"
+    greater_is_better: bool
+    description: str  # for the model card
+
+
+F1_SELECTION = Selection("f1", True, "best validation f1")
+LOSS_SELECTION = Selection("eval_loss", False, "lowest validation loss")
+
+
+class StopAtFraction(TrainerCallback):
+    """Pause after a share of the run's steps, with a checkpoint; the LR schedule stays the full run's.
+
+    A resumed run then continues exactly as the uninterrupted run would have (successive halving
+    relies on this: a config's partial result is a prefix of its full run).
+    """
+
+    def __init__(self, fraction: float) -> None:
+        self.fraction = fraction
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if state.global_step >= math.ceil(self.fraction * state.max_steps):
+            control.should_training_stop = True
+            control.should_save = True
+
+
+def training_arguments(
+    cfg: TrainConfig, precision: Precision, rows: int, *, selection: Selection | None, **overrides: Any
+) -> TrainingArguments:
+    """One schedule for every method: linear warmup/decay over the whole run, checkpoints at each
+    evaluation (once per epoch unless `eval_every`), the best kept when `selection` is given."""
+    steps_per_epoch = math.ceil(rows / (cfg.batch_size * cfg.grad_accum * world_size()))
+    total_steps = cfg.max_steps if cfg.max_steps > 0 else math.ceil(steps_per_epoch * cfg.epochs)
+    eval_every = max(1, min(cfg.eval_every or steps_per_epoch, total_steps))
+    on_gpu = precision.device.startswith("cuda")
+    settings: dict[str, Any] = dict(
+        output_dir=str(Path(cfg.output) / CHECKPOINT_DIR),
+        per_device_train_batch_size=cfg.batch_size,
+        per_device_eval_batch_size=cfg.batch_size,
+        gradient_accumulation_steps=cfg.grad_accum,
+        num_train_epochs=cfg.epochs,
+        max_steps=cfg.max_steps,
+        learning_rate=cfg.lr,
+        weight_decay=cfg.weight_decay,
+        warmup_steps=int(round(cfg.warmup_ratio * total_steps)),
+        lr_scheduler_type="linear",
+        max_grad_norm=1.0,
+        seed=cfg.seed,
+        data_seed=cfg.seed,
+        train_sampling_strategy="group_by_length",
+        eval_strategy="steps" if selection else "no",
+        eval_steps=eval_every,
+        save_strategy="steps",
+        save_steps=eval_every,
+        save_total_limit=cfg.keep_checkpoints,
+        load_best_model_at_end=selection is not None,
+        metric_for_best_model=selection.metric if selection else None,
+        greater_is_better=selection.greater_is_better if selection else True,
+        logging_steps=max(1, min(50, eval_every // 4)),
+        include_num_input_tokens_seen="non_padding",
+        report_to="none",
+        bf16=precision.autocast_bf16 and precision.dtype != torch.float16,
+        fp16=on_gpu and precision.dtype == torch.float16,
+        use_cpu=not on_gpu,
+        activation_checkpointing=cfg.gradient_checkpointing,
+        dataloader_num_workers=0,
+        remove_unused_columns=False,
+        disable_tqdm=False,
+    )
+    settings.update(overrides)
+    return TrainingArguments(**settings)
+
+
+def training_callbacks(cfg: TrainConfig, console: Console, selecting: bool) -> list[TrainerCallback]:
+    """Progress once (main process), a successive-halving pause, early stopping on the selection metric."""
+    callbacks: list[TrainerCallback] = [RichProgressCallback(console)]
+    if cfg.stop_after_fraction is not None and cfg.stop_after_fraction < 1:
+        callbacks.append(StopAtFraction(cfg.stop_after_fraction))
+    if selecting and cfg.patience:
+        callbacks.append(EarlyStoppingCallback(early_stopping_patience=cfg.patience))
+    return callbacks
+
+
+def run_training(trainer: Trainer, cfg: TrainConfig, say=print) -> TrainResult:
+    """Train (resuming from the last checkpoint when asked) and measure only what this call spent."""
+    output = Path(cfg.output)
+    checkpoint_dir = output / CHECKPOINT_DIR
+    resume_from = None
+    if cfg.resume:
+        resume_from = get_last_checkpoint(str(checkpoint_dir)) if checkpoint_dir.is_dir() else None
+        if resume_from is None:
+            raise LookrightError(f"--resume: no checkpoint found in {checkpoint_dir}")
+        say(f"resuming from {resume_from}")
+    tokens_before = _tokens_in_checkpoint(resume_from) if resume_from else 0
+    started = time.perf_counter()
+    trainer.train(resume_from_checkpoint=resume_from)
+    train_seconds = time.perf_counter() - started
+    tokens = (trainer.state.num_input_tokens_seen or 0) - tokens_before  # spent by this call
+    return TrainResult(
+        output=output,
+        validation=None,
+        test=None,
+        train_seconds=train_seconds,
+        tokens_per_second=tokens / train_seconds if train_seconds else 0.0,
+        peak_memory_mb=peak_memory_mb(),
+        steps=trainer.state.global_step,
+        total_steps=trainer.state.max_steps,
+        tokens_seen=tokens,
+    )
+
+
+def training_record(
+    cfg: TrainConfig,
+    result: TrainResult,
+    trainer: Trainer,
+    precision: Precision,
+    *,
+    source_scheme: str,
+    train_sentences: int,
+    validation_sentences: int,
+    selection: Selection | None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """What the model card says about how the model was trained (enough to rerun and to compare)."""
+    return {
+        "config": cfg.to_dict(),
+        "source_scheme": source_scheme,
+        "train_sentences": train_sentences,
+        "validation_sentences": validation_sentences,
+        **extra,
+        "steps": result.steps,
+        "total_steps": result.total_steps,
+        "train_seconds": round(result.train_seconds, 1),
+        "tokens_seen": result.tokens_seen,
+        "tokens_per_second": round(result.tokens_per_second, 1),
+        "peak_memory_mb": round(result.peak_memory_mb, 1),
+        "best_checkpoint": trainer.state.best_model_checkpoint,
+        "selection": selection.description if selection else "none (last step)",
+        "lookright_version": __version__,
+        "torch_version": torch.__version__,
+        "transformers_version": version("transformers"),
+        "attn_implementation": cfg.attn_implementation,
+        "precision": str(precision.dtype),
+    }
+
+
+def record_inference_speed(card: ModelCard, sentences: list[Sentence], seconds: float) -> None:
+    """Words/s of the test-set evaluation (the same batched path as `Tagger.predict`) into the card."""
+    words = sum(len(s.tokens) for s in sentences)
+    card.training["test_eval_seconds"] = round(seconds, 1)
+    card.training["test_words_per_second"] = round(words / seconds, 1) if seconds else 0.0
+
+
+def write_final_card(card: ModelCard, result: TrainResult, output: Path) -> None:
+    """The card again, now with the scores of the saved (merged) model and the peak memory of scoring it."""
+    card.training["peak_memory_mb_with_evaluation"] = round(peak_memory_mb(), 1)
+    card.metrics = {name: r.to_dict() for name, r in (("validation", result.validation), ("test", result.test)) if r}
+    card.write(output)
+
+
+def peak_memory_mb() -> float:
+    """Peak resident memory of this process (CPU) or peak allocated GPU memory, in MiB.
+
+    On Linux this is `VmHWM` of the process's own address space: `ru_maxrss` would also count the
+    parent's peak at fork time (kept across exec), so a small run started by a big one (a sweep or
+    comparison process) would report the parent's memory.
+    """
+    if torch.cuda.is_available() and torch.cuda.max_memory_allocated() > 0:
+        return torch.cuda.max_memory_allocated() / 2**20
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return rss / 1024 if sys.platform != "darwin" else rss / 2**20
+
+
+def _tokens_in_checkpoint(checkpoint: str) -> int:
+    state = json.loads((Path(checkpoint) / "trainer_state.json").read_text())
+    return int(state.get("num_input_tokens_seen") or 0)

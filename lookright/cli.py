@@ -55,9 +55,14 @@ ValidationHoldout = Annotated[
 LabelsFrom = Annotated[
     str | None, Opt("--labels-from", help="Take the label set from this labelled file (e.g. when training on a slice).")
 ]
+Settings = Annotated[
+    list[str] | None,
+    Opt("--set", help="Any training setting as KEY=VALUE (repeatable), e.g. --set lora_r=16 --set max_length=256; "
+        "flags win over --set, --set over --config."),
+]
 
 
-_TRAIN_ONLY = ("config", "resume", "launcher", "num_processes", "accelerate_config")
+_TRAIN_ONLY = ("config", "settings", "resume", "launcher", "num_processes", "accelerate_config")
 
 
 @app.command()
@@ -68,6 +73,7 @@ def train(
     output: Annotated[str | None, Opt("--output", "-o", help="Directory for the trained model.")] = None,
     model: ModelSpec = None,
     config: ConfigFile = None,
+    settings: Settings = None,
     label_column: LabelColumn = None,
     data_format: DataFormat = None,
     scheme: Annotated[str | None, Opt("--scheme", help="Scheme of the input tags (IOB1, IOB2, BIOES, IO, NONE); default: detect.")] = None,
@@ -115,7 +121,7 @@ def train(
     from .training import train as run_train
     from .training.distributed import is_main_process
 
-    cfg = _train_config(config, overrides)  # validate here, before any process is started
+    cfg = _train_config(config, overrides, settings)  # validate here, before any process is started
     if launcher is not None:
         if launcher != "accelerate":
             raise typer.BadParameter("--launcher takes 'accelerate'")
@@ -133,7 +139,7 @@ def train(
 
 _SWEEP_ONLY = (
     "output", "groups", "configs", "strategy", "eta", "min_fraction", "retrain_best", "keep_models", "config",
-    "parallel", "submit",
+    "parallel", "submit", "settings",
 )
 
 
@@ -154,6 +160,7 @@ def sweep(
     submit: Annotated[str | None, Opt("--submit", help="Hand each run to a scheduler: a shell template with {command}, e.g. \"sbatch --gpus=1 --wrap '{command}'\".")] = None,
     model: ModelSpec = None,
     config: ConfigFile = None,
+    settings: Settings = None,
     label_column: LabelColumn = None,
     data_format: DataFormat = None,
     finetune: Finetune = None,
@@ -172,7 +179,7 @@ def sweep(
     from .sweep import SweepConfig, parse_config_list, run_sweep
 
     cfg = SweepConfig(
-        base=_train_config(config, overrides),
+        base=_train_config(config, overrides, settings),
         output=output,
         groups=groups,
         configs=parse_config_list(configs),
@@ -187,7 +194,9 @@ def sweep(
     run_sweep(cfg, console=err)
 
 
-_COMPARE_ONLY = ("output", "methods", "encoder_model", "groups", "best_among", "parallel", "submit", "config")
+_COMPARE_ONLY = (
+    "output", "methods", "encoder_model", "groups", "best_among", "parallel", "submit", "config", "settings",
+)
 
 
 @app.command()
@@ -204,6 +213,7 @@ def compare(
     parallel: Annotated[int, Opt("--parallel", help="Train N methods at once (one per GPU).")] = 1,
     submit: Annotated[str | None, Opt("--submit", help="Hand each method's run to a scheduler: a template with {command}.")] = None,
     config: ConfigFile = None,
+    settings: Settings = None,
     label_column: LabelColumn = None,
     data_format: DataFormat = None,
     epochs: Epochs = None,
@@ -221,7 +231,7 @@ def compare(
     from .sweep import parse_config_list
 
     cfg = CompareConfig(
-        base=_train_config(config, overrides),
+        base=_train_config(config, overrides, settings),
         methods=parse_methods(methods, encoder_model),
         output=output,
         groups=groups,
@@ -399,10 +409,11 @@ def _relaunch(num_processes: int | None, config_file: str | None) -> int:
     return subprocess.call(command)
 
 
-def _train_config(config_file: Path | None, overrides: dict):
-    """Settings from an optional JSON/TOML file, overridden by the flags that were given."""
+def _train_config(config_file: Path | None, overrides: dict, settings: list[str] | None = None):
+    """Settings from an optional JSON/TOML file, then `--set KEY=VALUE`, then the flags that were given."""
     from .training import TrainConfig
 
+    overrides = {**TrainConfig.parse_settings(settings or []), **overrides}
     if "label_column" in overrides:
         overrides["label_column"] = _column(overrides["label_column"])
     if config_file is not None:

@@ -139,6 +139,26 @@ def test_config_file_and_flags_combine(tmp_path):
         TrainConfig.from_file(path)
 
 
+def test_set_reaches_any_setting_between_config_file_and_flags(tmp_path):
+    """`--set KEY=VALUE` gives train/sweep/compare every TrainConfig field without a flag for each."""
+    from lookright.cli import _train_config
+
+    path = tmp_path / "train.toml"
+    path.write_text('train = "a.conll"\nlora_r = 4\nmax_length = 64\n')
+    settings = ["lora_r=16", "lora-targets=attention", "max_length=200", "select_best=false", "lora_dropout=0.05"]
+    cfg = _train_config(path, {"max_length": 96}, settings)
+    assert (cfg.lora_r, cfg.lora_targets, cfg.max_length, cfg.select_best, cfg.lora_dropout) == (
+        16, "attention", 96, False, 0.05
+    )
+    with pytest.raises(ValueError, match="unknown setting 'lora_rr'; did you mean lora_r"):
+        TrainConfig.parse_settings(["lora_rr=3"])
+    with pytest.raises(ValueError, match="expected KEY=VALUE"):
+        TrainConfig.parse_settings(["lora_r"])
+    result = CliRunner().invoke(app, ["sweep", "--train", "a.conll", "--set", "max_lenght=3", "-o", str(tmp_path)])
+    assert isinstance(result.exception, ValueError) and "did you mean max_length" in str(result.exception)
+    assert not (tmp_path / "results.jsonl").exists()
+
+
 def test_invalid_unmask_config_fails_before_anything_is_loaded(tmp_path):
     with pytest.raises(ValueError, match="only '0'.*'1'"):
         train(TrainConfig(train=str(tmp_path / "missing.conll"), unmask="0021"))

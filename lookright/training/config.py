@@ -13,9 +13,11 @@ and `encoder` (an MLM encoder such as BERT/MiniLM as token classifier).
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 import tomllib
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -172,3 +174,27 @@ class TrainConfig:
             raise ValueError(f"{path}: unknown settings {unknown}; valid: {sorted(known)}")
         data.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**data)
+
+    @classmethod
+    def parse_settings(cls, items: Sequence[str]) -> dict[str, Any]:
+        """`KEY=VALUE` strings (the CLI's `--set`) as settings: any field, without a flag for each.
+
+        VALUE is read as JSON when it parses (`16`, `0.1`, `true`, `null`, `["q_proj"]`) and as a
+        string otherwise, so `--set lora_targets=attention` and `--set lora_r=16` both work.
+        """
+        known = {f.name for f in fields(cls)}
+        out: dict[str, Any] = {}
+        for item in items:
+            key, sep, raw = item.partition("=")
+            key = key.strip().replace("-", "_")
+            if not sep or not key:
+                raise ValueError(f"--set {item!r}: expected KEY=VALUE, e.g. --set lora_r=16")
+            if key not in known:
+                close = difflib.get_close_matches(key, known, n=3)
+                hint = f"; did you mean {', '.join(close)}?" if close else f"; valid: {', '.join(sorted(known))}"
+                raise ValueError(f"--set {item!r}: unknown setting {key!r}{hint}")
+            try:
+                out[key] = json.loads(raw)
+            except json.JSONDecodeError:
+                out[key] = raw
+        return out

@@ -138,7 +138,7 @@ def train(
 
 
 _SWEEP_ONLY = (
-    "output", "groups", "configs", "strategy", "eta", "min_fraction", "retrain_best", "keep_models", "config",
+    "output", "groups", "configs", "strategy", "eta", "min_fraction", "rung_metric", "retrain_best", "keep_models", "config",
     "parallel", "submit", "settings",
 )
 
@@ -154,6 +154,7 @@ def sweep(
     strategy: Annotated[str, Opt("--strategy", help="exhaustive or successive-halving.")] = "exhaustive",
     eta: Annotated[int, Opt("--eta", help="Successive halving: keep the best 1/eta at each rung.")] = 4,
     min_fraction: Annotated[float, Opt("--min-fraction", help="Successive halving: budget share of the first rung.")] = 0.125,
+    rung_metric: Annotated[str, Opt("--rung-metric", help="Successive halving: rank each rung by validation loss (smooth early on) or score; the winner is always picked by score.")] = "loss",
     retrain_best: Annotated[bool, Opt("--retrain-best", help="Retrain the winner with validation-based selection into OUTPUT/best.")] = False,
     keep_models: Annotated[bool, Opt("--keep-models", help="Keep every configuration's model (default: only the best).")] = False,
     parallel: Annotated[int, Opt("--parallel", help="Train N configurations at once, each in its own process (one per GPU).")] = 1,
@@ -186,6 +187,7 @@ def sweep(
         strategy=strategy,
         eta=eta,
         min_fraction=min_fraction,
+        rung_metric=rung_metric,
         retrain_best=retrain_best,
         keep_models=keep_models,
         parallel=parallel,

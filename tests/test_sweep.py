@@ -6,7 +6,16 @@ import json
 
 import pytest
 
-from lookright.sweep import ResultsFile, SweepConfig, all_configs, planned_budget, run_sweep, rung_fractions
+from lookright.sweep import (
+    ResultsFile,
+    RunResult,
+    SweepConfig,
+    all_configs,
+    planned_budget,
+    rank_rung,
+    run_sweep,
+    rung_fractions,
+)
 from lookright.training import TrainConfig
 from lookright.training import train as real_train
 
@@ -95,12 +104,35 @@ def test_successive_halving_spends_less_and_its_survivors_match_their_full_runs(
     assert [f for _, f in trainer.calls] == [0.5, 0.5, 0.5, 0.5, None, None]
     assert halving.tokens < exhaustive.tokens
     rung0 = [r for r in ResultsFile(tmp_path / "sh" / "results.jsonl") if r.rung == 0]
-    ranked = sorted(rung0, key=lambda r: -r.score)
+    assert all(r.validation["log_loss"] > 0 for r in rung0)
+    ranked = sorted(rung0, key=lambda r: r.validation["log_loss"])  # the default rung metric
     assert {c for c, f in trainer.calls if f is None} == {r.config for r in ranked[:2]}
     full = {r.config: r for r in exhaustive.rows}
     for row in halving.rows:
         if row.steps == row.total_steps:  # resumed from its half-budget checkpoint: same model as the full run
             assert row.score == pytest.approx(full[row.config].score)
+
+
+def _row(config: str, score: float, loss: float | None) -> RunResult:
+    validation = {"metric": "strict micro F1", "score": score, "log_loss": loss}
+    return RunResult(config, "successive-halving", 0, 4, 32, 100, 1.0, 100.0, 1.0, validation)
+
+
+def test_rungs_rank_by_validation_loss_and_fall_back_to_the_score():
+    order = ["00", "01", "10", "11"]
+    # early in training F1 is ~0 everywhere; the loss still separates the configs
+    rows = [_row("00", 0.0, 1.2), _row("01", 0.01, 0.9), _row("10", 0.0, 0.7), _row("11", 0.0, 0.9)]
+    ranked, by = rank_rung(rows, "loss", order)
+    assert [r.config for r in ranked] == ["10", "01", "11", "00"] and by == "log loss"  # tie 01/11: listed first
+    ranked, by = rank_rung(rows, "score", order)
+    assert [r.config for r in ranked] == ["01", "00", "10", "11"] and by == "strict micro F1"
+    rows[2] = _row("10", 0.0, None)  # a row from an older results.jsonl: rank every row by score
+    assert [r.config for r in rank_rung(rows, "loss", order)[0]] == ["01", "00", "10", "11"]
+
+
+def test_unknown_rung_metric_is_rejected(tiny_model_dir, conll2003, tmp_path):
+    with pytest.raises(ValueError, match="unknown rung metric 'f1'"):
+        run_sweep(_sweep(tiny_model_dir, conll2003, tmp_path, strategy="successive-halving", rung_metric="f1"))
 
 
 def test_cli_rejects_a_bad_config_with_a_clear_message(conll2003, tmp_path):

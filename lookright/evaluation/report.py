@@ -101,6 +101,9 @@ class EvaluationReport:
     type_confusions: dict[str, int]
     examples: dict[str, list[ErrorExample]]
     counts: Counts
+    # mean -log p(gold label) per word; only models that score every label give it. Smooth where F1
+    # is still flat (early in training), so successive halving can rank short runs by it.
+    log_loss: float | None = None
 
     @property
     def headline(self) -> float:
@@ -128,6 +131,7 @@ class EvaluationReport:
                 bucket: [asdict(example) for example in examples] for bucket, examples in self.examples.items()
             },
             "counts": asdict(self.counts),
+            **({"log_loss": self.log_loss} if self.log_loss is not None else {}),
         }
 
     def write_json(self, path: str | Path) -> Path:
@@ -143,7 +147,8 @@ class EvaluationReport:
         spans = "" if self.scheme == "NONE" else f", {c.gold_spans} gold / {c.pred_spans} predicted spans"
         console.print(
             f"[bold]{self.headline_name}: {_pct(self.headline)}[/bold]  "
-            f"(scheme {self.scheme}, {c.sentences} sentences, {c.words} words{spans})"
+            f"(scheme {self.scheme}, {c.sentences} sentences, {c.words} words{spans}"
+            + (f", log loss {self.log_loss:.4f})" if self.log_loss is not None else ")")
         )
         console.print(self._overall_table())
         console.print(f"  {self.strict.description}")

@@ -2,9 +2,19 @@
 
 from .grid import all_configs, parse_config_list, validate_configs
 from .results import ResultsFile, RunResult
-from .runner import STRATEGIES, SweepConfig, SweepSummary, planned_budget, run_sweep, rung_fractions
+from .runner import (
+    RUNG_METRICS,
+    STRATEGIES,
+    SweepConfig,
+    SweepSummary,
+    planned_budget,
+    rank_rung,
+    run_sweep,
+    rung_fractions,
+)
 
 __all__ = [
+    "RUNG_METRICS",
     "STRATEGIES",
     "ResultsFile",
     "RunResult",
@@ -13,6 +23,7 @@ __all__ = [
     "all_configs",
     "parse_config_list",
     "planned_budget",
+    "rank_rung",
     "rung_fractions",
     "run_sweep",
     "validate_configs",

@@ -52,6 +52,7 @@ def _report_scores(report: dict[str, Any]) -> dict[str, Any]:
         "strict_f1": report["strict"]["micro"]["f1"],
         "lenient_f1": report["lenient"]["micro"]["f1"],
         "token_accuracy": report["token_accuracy"],
+        "log_loss": report.get("log_loss"),
     }
 
 

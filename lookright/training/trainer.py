@@ -83,8 +83,20 @@ def word_predictions(
     window_scores: list[np.ndarray], split: EncodedSplit, labels: list[str], scheme: str, decoding: str
 ) -> list[list[str]]:
     """Stitch window scores back to sentences and decode one label per word."""
+    return [decode_sentence(scores, labels, scheme, decoding) for scores in word_scores(window_scores, split)]
+
+
+def word_scores(window_scores: list[np.ndarray], split: EncodedSplit) -> list[np.ndarray]:
+    """Per sentence, (words x labels) log-probabilities stitched from its windows."""
     per_sentence = stitch(split.windows, window_scores, [len(s) for s in split.sentences])
-    return [decode_sentence(np.stack(rows), labels, scheme, decoding) for rows in per_sentence]
+    return [np.stack(rows) for rows in per_sentence]
+
+
+def gold_log_loss(scores: list[np.ndarray], gold: list[list[str]], labels: list[str]) -> float:
+    """Mean -log p(gold label) over all words."""
+    index = {label: i for i, label in enumerate(labels)}
+    picked = [s[np.arange(len(tags)), [index[t] for t in tags]] for s, tags in zip(scores, gold) if tags]
+    return float(-np.concatenate(picked).mean()) if picked else 0.0
 
 
 class LookrightTrainer(Trainer):
@@ -256,15 +268,18 @@ def evaluate_split(
     """Word-level evaluation with the same windows, stitching and decoding as prediction."""
     from ..inference.scoring import score_windows
 
-    scores = score_windows(model, split.windows, tokenizer.pad_token_id, token_budget=token_budget, repeats=repeats)
-    predicted = word_predictions(scores, split, labels, scheme, "argmax")
-    return evaluate_tags(
+    windows = score_windows(model, split.windows, tokenizer.pad_token_id, token_budget=token_budget, repeats=repeats)
+    scores = word_scores(windows, split)
+    predicted = [decode_sentence(s, labels, scheme, "argmax") for s in scores]
+    report = evaluate_tags(
         split.tags,
         predicted,
         scheme,
         tokens=[s.tokens for s in split.sentences],
         sources=[s.where for s in split.sentences],
     )
+    report.log_loss = gold_log_loss(scores, split.tags, labels)
+    return report
 
 
 def _make_trainer(

@@ -32,7 +32,8 @@ def compare(task: str, args: argparse.Namespace) -> dict:
     base = task_config(task, args)
     summary = run_sweep(
         SweepConfig(base=base, output=str(Path(args.runs) / task), groups=4, strategy="successive-halving",
-                    eta=args.eta, min_fraction=args.min_fraction, parallel=args.parallel)
+                    eta=args.eta, min_fraction=args.min_fraction, parallel=args.parallel,
+                    rung_metric=args.rung_metric)
     )
     halving_rows = [r for r in ResultsFile(Path(args.runs) / task / "results.jsonl") if r.strategy == "successive-halving"]
     full = {r.config: r for r in exhaustive_rows}
@@ -50,6 +51,12 @@ def compare(task: str, args: argparse.Namespace) -> dict:
         },
         "successive_halving": {
             "eta": args.eta,
+            "rung_metric": args.rung_metric,
+            "rungs": {
+                rung: {r.config: {"validation": r.score, "log_loss": r.validation.get("log_loss"), "steps": r.steps}
+                       for r in halving_rows if r.rung == rung}
+                for rung in sorted({r.rung for r in halving_rows})
+            },
             "min_fraction": args.min_fraction,
             "tokens": summary.tokens,
             "run_seconds": round(sum(r.wall_seconds for r in halving_rows), 1),
@@ -59,6 +66,7 @@ def compare(task: str, args: argparse.Namespace) -> dict:
             "validation_in_exhaustive_run": full[chosen].score,
             "test": summary.best.test.get("score"),
         },
+        "final_scores": {c: row.score for c, row in full.items()},
         "token_share": summary.tokens / sum(r.tokens for r in exhaustive_rows),
         "validation_gap_points": 100 * (best.score - full[chosen].score),
     }
@@ -74,6 +82,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--eta", type=int, default=4)
     parser.add_argument("--min-fraction", type=float, default=0.125)
+    parser.add_argument("--rung-metric", default="loss", help="what ranks each rung: validation loss or score")
     parser.add_argument("--parallel", type=int, default=1, help="as in paper_grid.py; use the same value for a fair time")
     parser.add_argument("--grid-runs", default="runs/paper-grid")
     parser.add_argument("--runs", default="runs/halving")
@@ -85,7 +94,7 @@ def main() -> None:
         "",
         f"Same settings as `bench/paper_grid.py` (first {args.train_sentences} training sentences, {args.epochs:g} epoch, "
         f"seed {args.seed}, selection on {args.validation_sentences} validation sentences). Successive halving: "
-        f"eta {args.eta}, first rung {args.min_fraction:g} of the budget. Run time = the runs' wall times summed "
+        f"eta {args.eta}, first rung {args.min_fraction:g} of the budget, rungs ranked by validation {args.rung_metric}. Run time = the runs' wall times summed "
         f"(loading, training and evaluation; {args.parallel} run(s) at once, as in the grid), so both strategies "
         "are measured the same way.",
         "",
@@ -100,8 +109,22 @@ def main() -> None:
                      f"{s['run_seconds']:,.0f} | `{s['chosen']}` | {100 * s['validation_in_exhaustive_run']:.2f} | "
                      f"{100 * s['test']:.2f} |")
     lines += ["", "Gap to the exhaustive best on validation (points): "
-              + ", ".join(f"{r['task']} {r['validation_gap_points']:.2f}" for r in rows), "",
-              "Command: `python bench/halving.py " + " ".join(sys.argv[1:]) + "`", ""]
+              + ", ".join(f"{r['task']} {r['validation_gap_points']:.2f}" for r in rows), ""]
+    for r in rows:
+        lines += [f"Rungs of {r['task']} (validation score / log loss at each rung; final = full-budget validation "
+                  "score in the exhaustive grid):", "", "| config | " + " | ".join(
+                      f"rung {k}" for k in r["successive_halving"]["rungs"]) + " | final |",
+                  "|---|" + "---|" * (len(r["successive_halving"]["rungs"]) + 1)]
+        rungs = r["successive_halving"]["rungs"]
+        for config in sorted(rungs[min(rungs)]):
+            cells = []
+            for rung in rungs.values():
+                cell = rung.get(config)
+                loss = f" / {cell['log_loss']:.3f}" if cell and cell["log_loss"] is not None else ""
+                cells.append(f"{100 * cell['validation']:.2f}{loss}" if cell else "")
+            lines.append(f"| `{config}` | " + " | ".join(cells) + f" | {100 * r['final_scores'][config]:.2f} |")
+        lines.append("")
+    lines += ["Command: `python bench/halving.py " + " ".join(sys.argv[1:]) + "`", ""]
     out = Path(args.results)
     (out / "halving.json").write_text(json.dumps(rows, indent=2) + "\n")
     (out / "halving.md").write_text("\n".join(lines))

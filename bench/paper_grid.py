@@ -196,7 +196,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--model", default=None)
     parser.add_argument("--parallel", type=int, default=1,
-                        help="configs trained at once, each a process with cores/N threads (2 on 2 cores: ~1.3x faster)")
+                        help="configs trained at once, each a process with cores/N threads (scoring on this 2-core CPU: 354 words/s on 1 thread, 535 on 2, so two 1-thread runs should do more work than one 2-thread run)")
     parser.add_argument("--runs", default="runs/paper-grid")
     parser.add_argument("--results", default=str(HERE / "results"))
     args = parser.parse_args()

@@ -79,13 +79,6 @@ def _encode(
     return EncodedSplit(sentences, tags, windows, features)
 
 
-def word_predictions(
-    window_scores: list[np.ndarray], split: EncodedSplit, labels: list[str], scheme: str, decoding: str
-) -> list[list[str]]:
-    """Stitch window scores back to sentences and decode one label per word."""
-    return [decode_sentence(scores, labels, scheme, decoding) for scores in word_scores(window_scores, split)]
-
-
 def word_scores(window_scores: list[np.ndarray], split: EncodedSplit) -> list[np.ndarray]:
     """Per sentence, (words x labels) log-probabilities stitched from its windows."""
     per_sentence = stitch(split.windows, window_scores, [len(s) for s in split.sentences])
@@ -134,7 +127,7 @@ def _metrics_function(split: EncodedSplit, labels: list[str], scheme: str, decod
             if list(inputs[i][: len(window)]) != window.input_ids:
                 raise RuntimeError("validation predictions came back out of order; cannot stitch windows")
             scores.append(logprobs[i][label_ids[i] != IGNORE_INDEX])
-        predicted = word_predictions(scores, split, labels, scheme, decoding)
+        predicted = [decode_sentence(s, labels, scheme, decoding) for s in word_scores(scores, split)]
         report = evaluate_tags(split.tags, predicted, scheme)
         return {
             "f1": report.headline,

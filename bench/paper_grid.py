@@ -210,6 +210,12 @@ def plot(results: list[dict], path: Path) -> None:
         middle = (grid.min() + grid.max()) / 2
         for (i, j), v in np.ndenumerate(grid):
             ax.text(j, i, f"{v:.1f}", ha="center", va="center", fontsize=7, color="black" if v > middle else "white")
+        # the plain decoder, full unmasking and the config picked on validation, as in the sweep's chart
+        for config, color, style in (("0000", "grey", "-"), ("1111", "red", "-"),
+                                     (r["analysis"]["best_validation"], "white", "--")):
+            i, j = int(config[:2], 2), int(config[2:], 2)
+            ax.add_patch(plt.Rectangle((j - 0.47, i - 0.47), 0.94, 0.94, fill=False, edgecolor=color,
+                                       linestyle=style, linewidth=2))
         labels = ["00", "01", "10", "11"]
         ax.set_xticks(range(4), labels)
         ax.set_yticks(range(4), labels)
@@ -217,7 +223,8 @@ def plot(results: list[dict], path: Path) -> None:
         ax.set_ylabel("groups 1-2 (input side)")
         ax.set_title(f"{r['task']} ({r['metric']})", fontsize=9)
         fig.colorbar(image, ax=ax, fraction=0.046)
-    fig.suptitle("Test score by unmasking config, SmolLM2-135M (row+column bits = config)", fontsize=10)
+    fig.suptitle("Test score by unmasking config, SmolLM2-135M (row+column bits = config)\n"
+                 "grey box 0000 (causal), red box 1111, dashed box = selected on validation", fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)

@@ -138,8 +138,8 @@ def train(
 
 
 _SWEEP_ONLY = (
-    "output", "groups", "configs", "strategy", "eta", "min_fraction", "rung_metric", "retrain_best", "keep_models", "config",
-    "parallel", "submit", "settings",
+    "output", "groups", "configs", "strategy", "eta", "min_fraction", "rung_metric", "keep", "probe_sentences", "retrain_best",
+    "keep_models", "config", "parallel", "submit", "settings",
 )
 
 
@@ -151,10 +151,12 @@ def sweep(
     output: Annotated[str, Opt("--output", "-o", help="Sweep directory (results.jsonl, summary.md, chart).")] = "runs/sweep",
     groups: Annotated[int, Opt("--groups", help="Number of contiguous block groups m (configs have m characters).")] = 4,
     configs: Annotated[str | None, Opt("--configs", help="Comma-separated configs; default: all 2^m.")] = None,
-    strategy: Annotated[str, Opt("--strategy", help="exhaustive or successive-halving.")] = "exhaustive",
-    eta: Annotated[int, Opt("--eta", help="Successive halving: keep the best 1/eta at each rung.")] = 4,
+    strategy: Annotated[str, Opt("--strategy", help="exhaustive, successive-halving, or probe (rank every config with a linear probe on the frozen model, train only the best 1/eta).")] = "exhaustive",
+    eta: Annotated[int, Opt("--eta", help="Successive halving: keep the best 1/eta at each rung; probe: train the best 1/eta.")] = 4,
     min_fraction: Annotated[float, Opt("--min-fraction", help="Successive halving: budget share of the first rung.")] = 0.125,
     rung_metric: Annotated[str, Opt("--rung-metric", help="Successive halving: rank each rung by validation loss (smooth early on) or score; the winner is always picked by score.")] = "loss",
+    keep: Annotated[int | None, Opt("--keep", help="Probe: how many configurations to train in full (default: 2^m / eta).")] = None,
+    probe_sentences: Annotated[int, Opt("--probe-sentences", help="Probe: training and validation sentences it reads (each).")] = 500,
     retrain_best: Annotated[bool, Opt("--retrain-best", help="Retrain the winner with validation-based selection into OUTPUT/best.")] = False,
     keep_models: Annotated[bool, Opt("--keep-models", help="Keep every configuration's model (default: only the best).")] = False,
     parallel: Annotated[int, Opt("--parallel", help="Train N configurations at once, each in its own process (one per GPU).")] = 1,
@@ -188,6 +190,8 @@ def sweep(
         eta=eta,
         min_fraction=min_fraction,
         rung_metric=rung_metric,
+        keep=keep,
+        probe_sentences=probe_sentences,
         retrain_best=retrain_best,
         keep_models=keep_models,
         parallel=parallel,

@@ -179,3 +179,76 @@ def test_parallel_and_submitted_runs_give_the_in_process_results(tiny_model_dir,
 def test_submit_template_without_command_is_rejected(tiny_model_dir, conll2003, tmp_path):
     with pytest.raises(ValueError, match="must contain"):
         run_sweep(_sweep(tiny_model_dir, conll2003, tmp_path, submit="sbatch job.sh"), trainer=CountingTrainer())
+
+
+def test_probe_features_are_what_the_head_reads(tiny_model_dir, conll2003):
+    import numpy as np
+    import torch
+
+    from lookright.alignment.encoder import WindowEncoder
+    from lookright.data.readers import read_conll
+    from lookright.inference.scoring import score_windows
+    from lookright.modeling.loading import load_base
+    from lookright.sweep.probe import word_features
+    from lookright.unmasking import unmask
+
+    sentences = read_conll(conll2003 / "validation.txt", label_column=3)[:12]
+    model, tokenizer = load_base(str(tiny_model_dir), ["O", "B-PER", "I-PER"])
+    unmask(model, "01")
+    encoder = WindowEncoder(tokenizer, max_length=16, stride=4)  # short windows: long sentences are split
+    windows = encoder.encode([s.tokens for s in sentences])
+    assert len(windows) > len(sentences)
+    features = word_features(model, windows, [len(s) for s in sentences], tokenizer.pad_token_id)
+    assert features.shape == (sum(len(s) for s in sentences), model.config.hidden_size)
+    # the head applied to the features gives the classifier's own (stitched) log-probabilities
+    with torch.no_grad():
+        via_features = torch.log_softmax(model.score(torch.from_numpy(features)), -1).numpy()
+    per_window = score_windows(model, windows, tokenizer.pad_token_id)
+    from lookright.alignment.windows import stitch
+
+    direct = np.concatenate([np.stack(r) for r in stitch(windows, per_window, [len(s) for s in sentences])])
+    np.testing.assert_allclose(via_features, direct, atol=1e-4)
+    assert isinstance(model.score, torch.nn.Linear)  # the head is back in place
+
+
+def test_probe_fit_separates_separable_labels():
+    import numpy as np
+
+    from lookright.sweep.probe import fit_probe
+
+    rng = np.random.default_rng(0)
+    centres = rng.normal(size=(3, 8)) * 4
+    y = rng.integers(0, 3, size=300)
+    x = centres[y] + rng.normal(size=(300, 8))
+    log_probs = fit_probe(x[:200], y[:200], 3)(x[200:])
+    assert log_probs.shape == (100, 3)
+    assert np.allclose(np.exp(log_probs).sum(1), 1, atol=1e-5)
+    assert (log_probs.argmax(1) == y[200:]).mean() > 0.95
+
+
+def test_probe_strategy_trains_only_the_best_by_probe_and_resumes(tiny_model_dir, conll2003, tmp_path, monkeypatch):
+    exhaustive = run_sweep(_sweep(tiny_model_dir, conll2003, tmp_path / "full", keep_models=True))
+    trainer = CountingTrainer()
+    probe = run_sweep(_sweep(tiny_model_dir, conll2003, tmp_path / "probe", strategy="probe", eta=2,
+                             probe_sentences=32), trainer=trainer)
+    rows = ResultsFile(tmp_path / "probe" / "results.jsonl").rows()
+    probed = [r for r in rows if r.rung == 0]
+    assert [r.config for r in probed] == ["00", "01", "10", "11"]
+    assert all(r.tokens == 0 and r.steps == 0 and r.validation["log_loss"] > 0 for r in probed)
+    best_two = {r.config for r in sorted(probed, key=lambda r: r.validation["log_loss"])[:2]}
+    assert {c for c, _ in trainer.calls} == best_two and all(f is None for _, f in trainer.calls)
+    assert probe.best.config in best_two and probe.tokens == exhaustive.tokens // 2
+    full = {r.config: r for r in exhaustive.rows}
+    for row in probe.rows:
+        if row.rung == 1:  # trained in full from scratch: the exhaustive sweep's model
+            assert row.score == pytest.approx(full[row.config].score)
+    assert "probe only" in (tmp_path / "probe" / "summary.md").read_text()
+
+    def no_probing(*args, **kwargs):
+        raise AssertionError("probed again although results.jsonl has every probe")
+
+    monkeypatch.setattr("lookright.sweep.probe.probe_configs", no_probing)
+    again = CountingTrainer()
+    run_sweep(_sweep(tiny_model_dir, conll2003, tmp_path / "probe", strategy="probe", eta=2, probe_sentences=32),
+              trainer=again)
+    assert again.calls == []

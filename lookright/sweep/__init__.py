@@ -1,4 +1,4 @@
-"""Sweeps over unmasking configurations: exhaustive (the paper's grid) or successive halving."""
+"""Sweeps over unmasking configurations: exhaustive (the paper's grid), successive halving, or probe-screened."""
 
 from .grid import all_configs, parse_config_list, validate_configs
 from .results import ResultsFile, RunResult

@@ -21,7 +21,13 @@ def latest_per_config(rows: Sequence[RunResult], order: Sequence[str]) -> list[R
 
 
 def _budget(row: RunResult) -> float:
+    if row.strategy == "probe" and row.rung == 0:
+        return 0.0  # ranked by the frozen-feature probe, never trained
     return row.steps / row.total_steps if row.total_steps else 1.0
+
+
+def _budget_text(row: RunResult) -> str:
+    return "probe only" if row.strategy == "probe" and row.rung == 0 else f"{_budget(row):.0%}"
 
 
 def render_table(rows: Sequence[RunResult], best: str, console: Console | None = None) -> None:
@@ -34,7 +40,7 @@ def render_table(rows: Sequence[RunResult], best: str, console: Console | None =
     for r in rows:
         table.add_row(
             ("* " if r.config == best else "  ") + r.config,
-            f"{_budget(r):.0%}",
+            _budget_text(r),
             f"{r.score:.4f}",
             *([f"{r.test['score']:.4f}" if r.test else "-"] if has_test else []),
             f"{r.train_seconds:,.0f}",
@@ -52,7 +58,7 @@ def markdown_table(rows: Sequence[RunResult], best: str) -> str:
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
         name = f"**`{r.config}`** (best)" if r.config == best else f"`{r.config}`"
-        cells = [name, f"{_budget(r):.0%}", f"{r.score:.4f}"]
+        cells = [name, _budget_text(r), f"{r.score:.4f}"]
         if has_test:
             cells.append(f"{r.test['score']:.4f}" if r.test else "-")
         cells += [f"{r.train_seconds:,.0f}", f"{r.tokens_per_second:,.0f}", f"{r.peak_memory_mb:,.0f}"]
@@ -99,7 +105,7 @@ def plot(rows: Sequence[RunResult], best: str, path: str | Path, title: str = ""
     bar_ax.set_ylim(max(0.0, low - 0.05), min(1.0, max(values) + 0.03) if values else 1)
     metric = rows[0].validation["metric"] if rows else ""
     bar_ax.set_ylabel(f"{split} {metric}")
-    bar_ax.set_title(title or f"{split} {metric} by unmasking config (grey 0000, red 1111, hatched = partial budget)")
+    bar_ax.set_title(title or f"{split} {metric} by unmasking config (grey 0000, red 1111, hatched = partial budget or probe only)")
     bar_ax.grid(axis="y", alpha=0.3)
     if with_heatmap:
         grid = np.full((4, 4), np.nan)

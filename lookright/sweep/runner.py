@@ -3,8 +3,10 @@
 Every run uses the same seed, data order and budget (no in-run checkpoint selection, so budgets
 stay equal), is scored on validation, and is appended to `results.jsonl` the moment it finishes.
 
-Two strategies:
+Three strategies:
 - `exhaustive`: every configuration gets the full budget (the paper's grid).
+- `probe`: a linear probe on the frozen, untrained model under each mask ranks all configurations
+  without a training step (see `probe.py`); only the best 1/eta get the full budget.
 - `successive-halving`: every configuration first gets a small share of the budget; only the best
   1/eta by validation score continue, and so on until the survivors have the full budget. A
   configuration's partial run is an exact prefix of its full run (same schedule, resumed from its
@@ -28,7 +30,7 @@ from ..training import train as run_train
 from .grid import validate_configs
 from .results import ResultsFile, RunResult
 
-STRATEGIES = ("exhaustive", "successive-halving")
+STRATEGIES = ("exhaustive", "successive-halving", "probe")
 RUNG_METRICS = ("loss", "score")
 RUNS_DIR = "runs"
 
@@ -44,7 +46,9 @@ class SweepConfig:
     strategy: str = "exhaustive"
     eta: int = 4
     min_fraction: float = 0.125
-    rung_metric: str = "loss"  # what ranks successive-halving survivors: validation "loss" or "score"
+    rung_metric: str = "loss"  # what ranks successive-halving/probe survivors: validation "loss" or "score"
+    keep: int | None = None  # probe: configurations trained in full (default: ceil(n / eta))
+    probe_sentences: int = 500  # probe: training and validation sentences it reads (each)
     retrain_best: bool = False
     keep_models: bool = False
     parallel: int = 1  # runs trained at once, each in its own process (one per GPU when there are GPUs)
@@ -61,6 +65,10 @@ class SweepConfig:
             raise ValueError("eta must be at least 2")
         if not 0 < self.min_fraction <= 1:
             raise ValueError("min_fraction must be in (0, 1]")
+        if self.keep is not None and self.keep < 1:
+            raise ValueError("keep must be at least 1")
+        if self.probe_sentences < 1:
+            raise ValueError("probe_sentences must be at least 1")
         if self.parallel < 1:
             raise ValueError("parallel must be at least 1")
         if self.submit is not None and "{command}" not in self.submit:
@@ -118,6 +126,8 @@ class Sweep:
         self.output.mkdir(parents=True, exist_ok=True)
         if self.cfg.strategy == "exhaustive":
             final = self._rung(self.configs, rung=0, fraction=1.0, previous=0.0, plan=len(self.configs))
+        elif self.cfg.strategy == "probe":
+            final = self._probe_then_train()
         else:
             final = self._halving()
         if self.cfg.retrain_best:
@@ -143,6 +153,43 @@ class Sweep:
             previous = fraction
         raise AssertionError("unreachable: the last rung has the full budget")
 
+    def _probe_then_train(self) -> list[RunResult]:
+        from .probe import probe_configs
+
+        probed = {r.config: r for r in self.results if r.strategy == "probe" and r.rung == 0}
+        for config in self.configs:
+            if config in probed:
+                self.console.print(f"{config}: already probed, validation {probed[config].score:.4f}; skipping")
+
+        def record(result) -> None:
+            row = RunResult(
+                config=result.config, strategy="probe", rung=0, steps=0, total_steps=0, tokens=0,
+                train_seconds=0.0, tokens_per_second=0.0, peak_memory_mb=0.0,
+                validation=_scores(result.report), wall_seconds=round(result.seconds, 1),
+            )
+            self.results.append(row)
+            probed[row.config] = row
+            self.console.print(
+                f"[bold]{row.config}[/] probe ({len(probed)}/{len(self.configs)}): validation "
+                f"{row.validation['metric']} {row.score:.4f}, log loss {row.validation['log_loss']:.4f} "
+                f"({result.seconds:.0f} s, no training)"
+            )
+
+        if any(c not in probed for c in self.configs):
+            self.console.rule(f"probe: {len(self.configs)} configurations, frozen features, no training")
+            probe_configs(self.cfg.base, self.configs, sentences=self.cfg.probe_sentences,
+                          on_result=record, skip=list(probed))
+        self.started = time.perf_counter()  # the ETA of the training that follows should not count the probe
+        keep = self.cfg.keep or max(1, math.ceil(len(self.configs) / self.cfg.eta))
+        ranked, by = rank_rung([probed[c] for c in self.configs], self.cfg.rung_metric, self.configs)
+        survivors = [r.config for r in ranked[:keep]]
+        self.console.print(f"[bold]probe[/]: training {', '.join(survivors)} in full (best {keep} by probe {by})")
+        return self._rung(survivors, rung=1, fraction=1.0, previous=0.0, plan=len(survivors))
+
+    def _resumes(self, rung: int) -> bool:
+        """Only successive-halving rungs continue an earlier rung's checkpoint."""
+        return rung > 0 and self.cfg.strategy == "successive-halving"
+
     def _rung(self, configs: list[str], rung: int, fraction: float, previous: float, plan: float) -> list[RunResult]:
         rows: dict[str, RunResult] = {}
         todo = []
@@ -166,12 +213,13 @@ class Sweep:
         if todo and (self.cfg.parallel > 1 or self.cfg.submit):
             from .launch import Job, run_jobs
 
-            jobs = [Job(c, rung, self._run_config(c, fraction, rung > 0), self.output / RUNS_DIR / c) for c in todo]
+            jobs = [Job(c, rung, self._run_config(c, fraction, self._resumes(rung)), self.output / RUNS_DIR / c)
+                    for c in todo]
             run_jobs(jobs, self.cfg.strategy, parallel=self.cfg.parallel, submit=self.cfg.submit,
                      console=self.console, on_result=record)
         else:
             for config in todo:
-                record(self._train_one(config, rung, fraction, resume=rung > 0))
+                record(self._train_one(config, rung, fraction, resume=self._resumes(rung)))
         return [rows[c] for c in configs]
 
     def _run_config(self, config: str, fraction: float, resume: bool) -> TrainConfig:

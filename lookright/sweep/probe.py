@@ -1,0 +1,172 @@
+"""Rank unmasking configurations before training any of them: a linear probe on frozen features.
+
+For each configuration the *untrained* model is unmasked that way, its final hidden state at each
+word's first subword (exactly what the token-classification head reads) is extracted for a slice
+of the training and validation data, and a multinomial logistic regression is fitted on the
+training words and scored on the validation words. No training tokens are spent: only forward
+passes, once per configuration, with the same windows, stitching and decoding as training.
+
+Why it works where early successive-halving rungs fail: after a few LoRA steps every run is still
+in its warm-up transient (configs that unmask input-side blocks fit the first steps fastest and end
+worst), while how well the frozen representations under a mask already separate the labels is a
+stable property of the configuration. Measured in `bench/results/halving.md`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..alignment.encoder import WindowEncoder
+from ..alignment.windows import Window, stitch
+from ..data.prepare import convert_all, input_scheme, model_scheme, require_tags
+from ..evaluation import EvaluationReport, evaluate_tags
+from ..inference.decoding import decode_sentence
+from ..inference.scoring import default_token_budget, token_budget_batches
+from ..modeling.loading import Precision, head_module_name, load_base
+from ..training import TrainConfig
+from ..training.splits import evaluation_tags, load_train_and_validation, training_labels
+from ..training.trainer import gold_log_loss
+from ..unmasking import unmask
+
+DEFAULT_PROBE_SENTENCES = 500
+
+
+@dataclass
+class ProbeScore:
+    """One configuration's probe: validation report of the fitted probe and what it cost."""
+
+    config: str
+    report: EvaluationReport
+    seconds: float
+    tokens: int  # subwords run forward (train + validation slices); no training tokens
+
+
+def word_features(model: nn.Module, windows: Sequence[Window], lengths: Sequence[int], pad_id: int,
+                  token_budget: int | None = None) -> np.ndarray:
+    """(words x hidden) final hidden states at first subwords, windows stitched back to words.
+
+    The head is swapped for an identity while this runs, so any decoder (or encoder) with a
+    transformers token-classification head gives what its head would see.
+    """
+    head_name = head_module_name(model)
+    owner, attr = _parent_of(model, head_name)
+    head = getattr(owner, attr)
+    device = next(model.parameters()).device
+    budget = token_budget or default_token_budget(device)
+    per_window: list[np.ndarray | None] = [None] * len(windows)
+    was_training = model.training
+    setattr(owner, attr, nn.Identity())
+    model.eval()
+    try:
+        with torch.inference_mode():
+            sizes = [len(w) for w in windows]
+            for batch in token_budget_batches(sizes, budget, 64):
+                longest = max(sizes[i] for i in batch)
+                ids = torch.full((len(batch), longest), pad_id, dtype=torch.long)
+                mask = torch.zeros((len(batch), longest), dtype=torch.long)
+                for row, i in enumerate(batch):
+                    ids[row, : sizes[i]] = torch.tensor(windows[i].input_ids)
+                    mask[row, : sizes[i]] = 1
+                hidden = model(input_ids=ids.to(device), attention_mask=mask.to(device)).logits.float().cpu().numpy()
+                for row, i in enumerate(batch):
+                    per_window[i] = hidden[row, windows[i].positions]
+    finally:
+        setattr(owner, attr, head)
+        model.train(was_training)
+    per_sentence = stitch(windows, per_window, lengths)
+    return np.concatenate([np.stack(rows) for rows in per_sentence if rows])
+
+
+def _parent_of(model: nn.Module, name: str) -> tuple[nn.Module, str]:
+    for module_name, module in model.named_modules():
+        for child_name, _ in module.named_children():
+            if child_name == name:
+                return module, child_name
+    raise AssertionError(f"no module named {name}")  # head_module_name found it
+
+
+def fit_probe(x: np.ndarray, y: np.ndarray, n_labels: int, l2: float = 1e-2, max_iter: int = 200) -> Callable:
+    """Multinomial logistic regression (L-BFGS, standardised features); returns x -> log-probabilities."""
+    mean, std = x.mean(0), x.std(0) + 1e-5
+    features = torch.from_numpy((x - mean) / std).float()
+    targets = torch.from_numpy(y).long()
+    weight = torch.zeros(features.shape[1], n_labels, requires_grad=True)
+    bias = torch.zeros(n_labels, requires_grad=True)
+    optimizer = torch.optim.LBFGS([weight, bias], max_iter=max_iter, line_search_fn="strong_wolfe")
+
+    def closure():
+        optimizer.zero_grad()
+        loss = nn.functional.cross_entropy(features @ weight + bias, targets) + l2 * weight.pow(2).sum()
+        loss.backward()
+        return loss
+
+    optimizer.step(closure)
+    weight, bias = weight.detach(), bias.detach()
+
+    def log_probs(z: np.ndarray) -> np.ndarray:
+        scaled = torch.from_numpy((z - mean) / std).float()
+        return torch.log_softmax(scaled @ weight + bias, dim=-1).numpy()
+
+    return log_probs
+
+
+def probe_configs(
+    base: TrainConfig,
+    configs: Sequence[str],
+    *,
+    sentences: int = DEFAULT_PROBE_SENTENCES,
+    on_result: Callable[[ProbeScore], None] | None = None,
+    skip: Sequence[str] = (),
+) -> list[ProbeScore]:
+    """Probe every configuration not in `skip` with the sweep's data, labels and windows.
+
+    `sentences` caps both the training and the validation slice: probing costs forward passes
+    over them once per configuration, so it stays cheap on a full-size data set.
+    """
+    cfg = base
+    train_sents, val_sents = load_train_and_validation(cfg)
+    train_sents, val_sents = train_sents[:sentences], val_sents[:sentences]
+    require_tags(train_sents, "training")
+    source_scheme = input_scheme(train_sents, cfg.scheme)
+    scheme = model_scheme(source_scheme, cfg.train_scheme)
+    train_tags = convert_all(train_sents, source_scheme, scheme)
+    labels = training_labels(cfg, train_tags, source_scheme, scheme)
+    val_tags = evaluation_tags(val_sents, "validation", cfg, source_scheme, scheme, labels)
+    index = {label: i for i, label in enumerate(labels)}
+    y_train = np.array([index[t] for tags in train_tags for t in tags])
+
+    precision = Precision.choose(cfg.precision, "none", method="lora")
+    model, tokenizer = load_base(cfg.model, labels, precision=precision, attn_implementation=cfg.attn_implementation)
+    encoder = WindowEncoder(tokenizer, cfg.max_length, cfg.stride)
+    splits = []
+    for sents in (train_sents, val_sents):
+        windows = encoder.encode([s.tokens for s in sents], [s.where for s in sents])
+        splits.append((windows, [len(s) for s in sents]))
+    tokens = sum(len(w) for windows, _ in splits for w in windows)
+
+    results = []
+    for config in configs:
+        if config in skip:
+            continue
+        started = time.perf_counter()
+        unmask(model, config)
+        x_train, x_val = (word_features(model, w, n, tokenizer.pad_token_id, cfg.eval_batch_tokens) for w, n in splits)
+        log_probs = fit_probe(x_train, y_train, len(labels))(x_val)
+        per_sentence, start = [], 0
+        for tags in val_tags:
+            per_sentence.append(log_probs[start : start + len(tags)])
+            start += len(tags)
+        predicted = [decode_sentence(s, labels, scheme, "argmax") for s in per_sentence]
+        report = evaluate_tags(val_tags, predicted, scheme)
+        report.log_loss = gold_log_loss(per_sentence, val_tags, labels)
+        result = ProbeScore(config, report, time.perf_counter() - started, tokens)
+        results.append(result)
+        if on_result is not None:
+            on_result(result)
+    return results

@@ -242,7 +242,8 @@ def test_probe_strategy_trains_only_the_best_by_probe_and_resumes(tiny_model_dir
     for row in probe.rows:
         if row.rung == 1:  # trained in full from scratch: the exhaustive sweep's model
             assert row.score == pytest.approx(full[row.config].score)
-    assert "probe only" in (tmp_path / "probe" / "summary.md").read_text()
+    summary_md = (tmp_path / "probe" / "summary.md").read_text()
+    assert "probe only" in summary_md and "never trained" in summary_md
 
     def no_probing(*args, **kwargs):
         raise AssertionError("probed again although results.jsonl has every probe")

@@ -356,7 +356,10 @@ def run_sweep(cfg: SweepConfig, console: Console | None = None, trainer: Callabl
     (output / "summary.md").write_text(
         f"# Sweep ({cfg.strategy})\n\nBest configuration on validation: `{best.config}` "
         f"({best.validation['metric']} {best.score:.4f}). Training tokens: {summary.tokens:,}; "
-        f"training time: {summary.train_seconds:,.0f} s.\n\n" + markdown_table(rows, best.config)
+        f"training time: {summary.train_seconds:,.0f} s.\n\n"
+        + ("Rows marked *probe only* were never trained: their score is the frozen-feature probe's, "
+           "which ranked them below the trained ones.\n\n" if cfg.strategy == "probe" else "")
+        + markdown_table(rows, best.config)
     )
     (output / "best.json").write_text(
         json.dumps({"config": best.config, "validation": best.validation, "test": best.test,

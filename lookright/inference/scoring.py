@@ -39,6 +39,42 @@ def default_token_budget(device: torch.device) -> int:
     return 8192 if device.type == "cuda" else 1024
 
 
+def run_windows(
+    model,
+    windows: Sequence[Window],
+    pad_id: int,
+    *,
+    token_budget: int | None = None,
+    max_batch: int = 64,
+    progress=None,
+    repeats: int = 0,
+) -> Iterator[tuple[list[int], torch.Tensor]]:
+    """(window indices, the model's `logits` for them) per length-sorted, token-budgeted batch.
+
+    Each window is read `repeats` + 1 times in one sequence; eval mode and no autograd while it runs.
+    """
+    copies = repeats + 1
+    device = _device_of(model)
+    token_budget = token_budget or default_token_budget(device)
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.inference_mode():
+            lengths = [len(w) * copies for w in windows]
+            for batch in token_budget_batches(lengths, token_budget, max_batch):
+                longest = max(lengths[i] for i in batch)
+                ids = torch.full((len(batch), longest), pad_id, dtype=torch.long)
+                mask = torch.zeros((len(batch), longest), dtype=torch.long)
+                for row, i in enumerate(batch):
+                    ids[row, : lengths[i]] = torch.tensor(windows[i].input_ids * copies)
+                    mask[row, : lengths[i]] = 1
+                yield batch, model(input_ids=ids.to(device), attention_mask=mask.to(device)).logits
+                if progress is not None:
+                    progress(len(batch))
+    finally:
+        model.train(was_training)
+
+
 def score_windows(
     model,
     windows: Sequence[Window],
@@ -54,29 +90,11 @@ def score_windows(
     `repeats` r: each window is read r+1 times in one sequence and scored on its last copy
     (sequence repetition: a causal model then sees the whole sentence before every labelled token).
     """
-    copies = repeats + 1
-    device = _device_of(model)
-    token_budget = token_budget or default_token_budget(device)
     out: list[np.ndarray | None] = [None] * len(windows)
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.inference_mode():
-            lengths = [len(w) * copies for w in windows]
-            for batch in token_budget_batches(lengths, token_budget, max_batch):
-                longest = max(lengths[i] for i in batch)
-                ids = torch.full((len(batch), longest), pad_id, dtype=torch.long)
-                mask = torch.zeros((len(batch), longest), dtype=torch.long)
-                for row, i in enumerate(batch):
-                    ids[row, : lengths[i]] = torch.tensor(windows[i].input_ids * copies)
-                    mask[row, : lengths[i]] = 1
-                logits = model(input_ids=ids.to(device), attention_mask=mask.to(device)).logits
-                logprobs = torch.log_softmax(logits.float(), dim=-1).cpu().numpy()
-                for row, i in enumerate(batch):
-                    last_copy = len(windows[i]) * repeats
-                    out[i] = logprobs[row, [last_copy + p for p in windows[i].positions]]
-                if progress is not None:
-                    progress(len(batch))
-    finally:
-        model.train(was_training)
+    for batch, logits in run_windows(model, windows, pad_id, token_budget=token_budget, max_batch=max_batch,
+                                     progress=progress, repeats=repeats):
+        logprobs = torch.log_softmax(logits.float(), dim=-1).cpu().numpy()
+        for row, i in enumerate(batch):
+            last_copy = len(windows[i]) * repeats
+            out[i] = logprobs[row, [last_copy + p for p in windows[i].positions]]
     return out  # type: ignore[return-value]

@@ -24,13 +24,12 @@ from torch import nn
 
 from ..alignment.encoder import WindowEncoder
 from ..alignment.windows import Window, stitch
-from ..data.prepare import convert_all, input_scheme, model_scheme, require_tags
 from ..evaluation import EvaluationReport, evaluate_tags
 from ..inference.decoding import decode_sentence
-from ..inference.scoring import default_token_budget, token_budget_batches
+from ..inference.scoring import run_windows
 from ..modeling.loading import Precision, head_module_name, load_base
 from ..training import TrainConfig
-from ..training.splits import evaluation_tags, load_train_and_validation, training_labels
+from ..training.splits import gold_tags, load_train_and_validation
 from ..training.trainer import gold_log_loss
 from ..unmasking import unmask
 
@@ -44,7 +43,6 @@ class ProbeScore:
     config: str
     report: EvaluationReport
     seconds: float
-    tokens: int  # subwords run forward (train + validation slices); no training tokens
 
 
 def word_features(model: nn.Module, windows: Sequence[Window], lengths: Sequence[int], pad_id: int,
@@ -57,28 +55,15 @@ def word_features(model: nn.Module, windows: Sequence[Window], lengths: Sequence
     head_name = head_module_name(model)
     owner, attr = _parent_of(model, head_name)
     head = getattr(owner, attr)
-    device = next(model.parameters()).device
-    budget = token_budget or default_token_budget(device)
     per_window: list[np.ndarray | None] = [None] * len(windows)
-    was_training = model.training
     setattr(owner, attr, nn.Identity())
-    model.eval()
     try:
-        with torch.inference_mode():
-            sizes = [len(w) for w in windows]
-            for batch in token_budget_batches(sizes, budget, 64):
-                longest = max(sizes[i] for i in batch)
-                ids = torch.full((len(batch), longest), pad_id, dtype=torch.long)
-                mask = torch.zeros((len(batch), longest), dtype=torch.long)
-                for row, i in enumerate(batch):
-                    ids[row, : sizes[i]] = torch.tensor(windows[i].input_ids)
-                    mask[row, : sizes[i]] = 1
-                hidden = model(input_ids=ids.to(device), attention_mask=mask.to(device)).logits.float().cpu().numpy()
-                for row, i in enumerate(batch):
-                    per_window[i] = hidden[row, windows[i].positions]
+        for batch, hidden in run_windows(model, windows, pad_id, token_budget=token_budget):
+            hidden = hidden.float().cpu().numpy()
+            for row, i in enumerate(batch):
+                per_window[i] = hidden[row, windows[i].positions]
     finally:
         setattr(owner, attr, head)
-        model.train(was_training)
     per_sentence = stitch(windows, per_window, lengths)
     return np.concatenate([np.stack(rows) for rows in per_sentence if rows])
 
@@ -117,7 +102,7 @@ def fit_probe(x: np.ndarray, y: np.ndarray, n_labels: int, l2: float = 1e-2, max
 
 
 def probe_configs(
-    base: TrainConfig,
+    cfg: TrainConfig,
     configs: Sequence[str],
     *,
     sentences: int = DEFAULT_PROBE_SENTENCES,
@@ -129,15 +114,10 @@ def probe_configs(
     `sentences` caps both the training and the validation slice: probing costs forward passes
     over them once per configuration, so it stays cheap on a full-size data set.
     """
-    cfg = base
     train_sents, val_sents = load_train_and_validation(cfg)
     train_sents, val_sents = train_sents[:sentences], val_sents[:sentences]
-    require_tags(train_sents, "training")
-    source_scheme = input_scheme(train_sents, cfg.scheme)
-    scheme = model_scheme(source_scheme, cfg.train_scheme)
-    train_tags = convert_all(train_sents, source_scheme, scheme)
-    labels = training_labels(cfg, train_tags, source_scheme, scheme)
-    val_tags = evaluation_tags(val_sents, "validation", cfg, source_scheme, scheme, labels)
+    gold = gold_tags(cfg, train_sents, val_sents)
+    scheme, labels, train_tags, val_tags = gold.scheme, gold.labels, gold.train, gold.validation
     index = {label: i for i, label in enumerate(labels)}
     y_train = np.array([index[t] for tags in train_tags for t in tags])
 
@@ -148,7 +128,6 @@ def probe_configs(
     for sents in (train_sents, val_sents):
         windows = encoder.encode([s.tokens for s in sents], [s.where for s in sents])
         splits.append((windows, [len(s) for s in sents]))
-    tokens = sum(len(w) for windows, _ in splits for w in windows)
 
     results = []
     for config in configs:
@@ -158,14 +137,11 @@ def probe_configs(
         unmask(model, config)
         x_train, x_val = (word_features(model, w, n, tokenizer.pad_token_id, cfg.eval_batch_tokens) for w, n in splits)
         log_probs = fit_probe(x_train, y_train, len(labels))(x_val)
-        per_sentence, start = [], 0
-        for tags in val_tags:
-            per_sentence.append(log_probs[start : start + len(tags)])
-            start += len(tags)
+        per_sentence = np.split(log_probs, np.cumsum([len(tags) for tags in val_tags])[:-1])
         predicted = [decode_sentence(s, labels, scheme, "argmax") for s in per_sentence]
         report = evaluate_tags(val_tags, predicted, scheme)
         report.log_loss = gold_log_loss(per_sentence, val_tags, labels)
-        result = ProbeScore(config, report, time.perf_counter() - started, tokens)
+        result = ProbeScore(config, report, time.perf_counter() - started)
         results.append(result)
         if on_result is not None:
             on_result(result)

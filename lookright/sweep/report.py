@@ -20,14 +20,19 @@ def latest_per_config(rows: Sequence[RunResult], order: Sequence[str]) -> list[R
     return [latest[c] for c in order if c in latest]
 
 
+def _probe_only(row: RunResult) -> bool:
+    """Ranked by the frozen-feature probe and never trained."""
+    return row.strategy == "probe" and row.rung == 0
+
+
 def _budget(row: RunResult) -> float:
-    if row.strategy == "probe" and row.rung == 0:
-        return 0.0  # ranked by the frozen-feature probe, never trained
+    if _probe_only(row):
+        return 0.0
     return row.steps / row.total_steps if row.total_steps else 1.0
 
 
 def _budget_text(row: RunResult) -> str:
-    return "probe only" if row.strategy == "probe" and row.rung == 0 else f"{_budget(row):.0%}"
+    return "probe only" if _probe_only(row) else f"{_budget(row):.0%}"
 
 
 def render_table(rows: Sequence[RunResult], best: str, console: Console | None = None) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from ..data.prepare import convert_all, input_scheme, require_tags
+from dataclasses import dataclass
+
+from ..data.prepare import convert_all, input_scheme, model_scheme, require_tags
 from ..data.readers import read_data
 from ..data.schemes import label_set
 from ..data.sentence import Sentence
@@ -53,3 +55,25 @@ def evaluation_tags(
     """Gold tags of a validation/test split in the model's scheme (a label the model lacks is an error)."""
     require_tags(sentences, role)
     return convert_all(sentences, input_scheme(sentences, cfg.scheme or source_scheme), scheme, labels)
+
+
+@dataclass
+class GoldTags:
+    """Training and validation tags in the model's scheme, and the label set the head gets."""
+
+    source_scheme: str
+    scheme: str
+    labels: list[str]
+    train: list[list[str]]
+    validation: list[list[str]]  # empty without validation sentences
+
+
+def gold_tags(cfg: TrainConfig, train: list[Sentence], validation: list[Sentence]) -> GoldTags:
+    """Schemes, labels and gold tags of a token classifier's training (and validation) sentences."""
+    require_tags(train, "training")
+    source_scheme = input_scheme(train, cfg.scheme)
+    scheme = model_scheme(source_scheme, cfg.train_scheme)
+    train_tags = convert_all(train, source_scheme, scheme)
+    labels = training_labels(cfg, train_tags, source_scheme, scheme)
+    val_tags = evaluation_tags(validation, "validation", cfg, source_scheme, scheme, labels) if validation else []
+    return GoldTags(source_scheme, scheme, labels, train_tags, val_tags)

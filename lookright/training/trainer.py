@@ -22,7 +22,6 @@ from transformers.trainer_pt_utils import LengthGroupedSampler
 
 from ..alignment.encoder import IGNORE_INDEX, WindowEncoder, window_labels
 from ..alignment.windows import Window, stitch
-from ..data.prepare import convert_all, input_scheme, model_scheme, require_tags
 from ..data.sentence import Sentence
 from ..evaluation import EvaluationReport, evaluate_tags
 from ..inference.decoding import decode_sentence
@@ -45,7 +44,7 @@ from .loop import (
     training_record,
     write_final_card,
 )
-from .splits import evaluation_tags, load_split, load_train_and_validation, training_labels
+from .splits import evaluation_tags, gold_tags, load_split, load_train_and_validation
 
 __all__ = ["TrainResult", "evaluate_split", "summarize", "train"]
 
@@ -177,14 +176,10 @@ def train(cfg: TrainConfig, console: Console | None = None) -> TrainResult:
     output = Path(cfg.output)
 
     train_sents, val_sents = load_train_and_validation(cfg)
-    require_tags(train_sents, "training")
-    source_scheme = input_scheme(train_sents, cfg.scheme)
-    scheme = model_scheme(source_scheme, cfg.train_scheme)
-    train_tags = convert_all(train_sents, source_scheme, scheme)
-    labels = training_labels(cfg, train_tags, source_scheme, scheme)
+    gold = gold_tags(cfg, train_sents, val_sents)
+    source_scheme, scheme, labels = gold.source_scheme, gold.scheme, gold.labels
+    train_tags, val_tags = gold.train, gold.validation
     label_ids = {label: i for i, label in enumerate(labels)}
-    if val_sents:
-        val_tags = evaluation_tags(val_sents, "validation", cfg, source_scheme, scheme, labels)
 
     precision = Precision.choose(cfg.precision, cfg.quantize, method=cfg.finetune_mode)
     model_spec = cfg.model if cfg.model is not None or cfg.method != "encoder" else ENCODER_ALIAS

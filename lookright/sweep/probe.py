@@ -9,7 +9,7 @@ passes, once per configuration, with the same windows, stitching and decoding as
 Why it works where early successive-halving rungs fail: after a few LoRA steps every run is still
 in its warm-up transient (configs that unmask input-side blocks fit the first steps fastest and end
 worst), while how well the frozen representations under a mask already separate the labels is a
-stable property of the configuration. Measured in `bench/results/halving.md`.
+stable property of the configuration (our reading). Measured in `bench/results/probe_sweep.md`.
 """
 
 from __future__ import annotations

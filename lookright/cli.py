@@ -257,11 +257,12 @@ def evaluate(
     scheme: Annotated[str | None, Opt("--scheme", help="Scheme of the file's tags; default: detect.")] = None,
     decoding: Annotated[str, Opt("--decoding", help="argmax (as in the paper) or viterbi (valid sequences only).")] = "argmax",
     output: Annotated[Path | None, Opt("--output", "-o", help="Write the full report as JSON here.")] = None,
+    precision: Annotated[str, Opt("--precision", help="auto (as the model was trained: bf16 stays bf16), fp32 or bf16.")] = "auto",
 ) -> None:
     """Span P/R/F1 (strict and conlleval-lenient), per type, token accuracy, confusions, error examples."""
     from .inference import Tagger
 
-    tagger = Tagger.load(model, decoding=decoding)
+    tagger = Tagger.load(model, decoding=decoding, precision=precision)
     report = tagger.evaluate(
         data, fmt=data_format, label_column=_column(label_column) if label_column is not None else None, scheme=scheme
     )
@@ -302,6 +303,7 @@ def predict(
     chunk_size: Annotated[int, Opt("--chunk-size", help="Texts read and tagged at a time (bounds memory).")] = 512,
     split_sentences: Annotated[bool, Opt(help="Cut raw text into sentences before tagging.")] = True,
     decoding: Annotated[str, Opt("--decoding", help="argmax or viterbi (best sequence the scheme allows).")] = "argmax",
+    precision: Annotated[str, Opt("--precision", help="auto (as the model was trained: bf16 stays bf16), fp32 or bf16.")] = "auto",
 ) -> None:
     """Tag raw text or a file: one result per text with words, labels and character-offset spans."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -315,7 +317,7 @@ def predict(
         raise typer.BadParameter(f"--format must be one of {', '.join(OUTPUT_FORMATS)}")
     if input_file is not None and not input_file.is_file():
         raise typer.BadParameter(f"{input_file}: no such file")
-    tagger = Tagger.load(model, decoding=decoding)
+    tagger = Tagger.load(model, decoding=decoding, precision=precision)
 
     def items():
         yield from (Item(text) for text in texts or [])

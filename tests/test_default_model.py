@@ -32,3 +32,20 @@ def test_unmasking_the_real_model_changes_exactly_the_configured_blocks(attn):
     assert probe.sees_right == expected and probe.padding_leaks == ()
     unmask(model, "0000", verify=False)
     assert probe_attention(model).sees_right == ()
+
+
+@pytest.mark.parametrize("config", ["0011", "1111"])
+def test_unmasking_check_sees_bf16_changes_next_to_massive_activations(config):
+    """SmolLM2 keeps ~26,000-sized activations at its first position; a tolerance scaled by the
+    whole tensor's maximum hid real bf16 changes everywhere else and failed every unmasked bf16 run."""
+    import torch
+
+    from lookright.modeling.loading import Precision
+
+    model, _ = load_base(None, ["O", "B-X", "I-X"], precision=Precision.choose("bf16", device="cpu"))
+    assert next(model.parameters()).dtype == torch.bfloat16
+    unmask(model, config, verify=False)
+    probe = probe_attention(model)
+    assert probe.sees_right == UnmaskConfig.resolve(config, 30).layers and probe.padding_leaks == ()
+    unmask(model, "0000", verify=False)
+    assert probe_attention(model).sees_right == ()

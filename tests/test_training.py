@@ -162,6 +162,8 @@ def test_set_reaches_any_setting_between_config_file_and_flags(tmp_path):
 def test_invalid_unmask_config_fails_before_anything_is_loaded(tmp_path):
     with pytest.raises(ValueError, match="only '0'.*'1'"):
         train(TrainConfig(train=str(tmp_path / "missing.conll"), unmask="0021"))
+    with pytest.raises(ValueError, match="precision must be auto, fp32, bf16 or fp16, not 'bf17'"):
+        train(TrainConfig(train=str(tmp_path / "missing.conll"), precision="bf17"))
 
 
 def test_validation_can_be_held_out_and_labels_taken_from_the_full_file(tiny_model_dir, conll2000, tmp_path):
@@ -185,3 +187,25 @@ def test_validation_can_be_held_out_and_labels_taken_from_the_full_file(tiny_mod
     assert result.test.counts.sentences == 2012
     with pytest.raises(ValueError, match="either a validation file or validation_holdout"):
         train(TrainConfig(train=cfg.train, validation=cfg.train, validation_holdout=5, output=str(tmp_path)))
+
+
+def test_bf16_training_on_cpu_scores_and_reloads_in_bf16(tiny_train_config, conll2003, tmp_path):
+    """bf16 on a CPU (several times faster matmuls where the CPU has bf16 units): the fp32 adapters
+    and head train under autocast, evaluation runs the merged model in bf16, and a reload scores it
+    the same way, so the recorded validation scores are reproduced exactly."""
+    import torch
+
+    from lookright.data.readers import read_data
+
+    result = train(tiny_train_config(tmp_path / "bf16", precision="bf16", max_steps=3, eval_every=3))
+    card = ModelCard.read(result.output)
+    assert card.training["precision"] == str(torch.bfloat16)
+    tagger = Tagger.load(result.output)
+    assert {p.dtype for p in tagger.model.parameters()} == {torch.bfloat16}
+    assert probe_attention(tagger.model).sees_right == (2, 3)
+    report = tagger.evaluate(read_data(conll2003 / "validation.txt", label_column=3)[:24])
+    assert report.to_dict()["strict"] == result.validation.to_dict()["strict"]
+    assert report.token_accuracy == result.validation.token_accuracy
+    assert Tagger.load(result.output, precision="fp32").model.dtype == torch.float32
+    with pytest.raises(LookrightError, match="unknown precision 'bf17'"):
+        Tagger.load(result.output, precision="bf17")

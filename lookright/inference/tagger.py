@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass
 from functools import cached_property
 
 import numpy as np
+import torch
 
 from ..alignment.encoder import WindowEncoder
 from ..alignment.subwords import join_words
@@ -55,6 +56,11 @@ class TaggedText:
         return asdict(self)
 
 
+def trained_in_bf16(directory: str | os.PathLike) -> bool:
+    """Whether the model card records bf16 training (its "precision" is the torch dtype's name)."""
+    return ModelCard.read(directory).training.get("precision") == str(torch.bfloat16)
+
+
 class Tagger:
     """Loads a trained model directory once and tags raw or pre-tokenised text in batches."""
 
@@ -72,14 +78,24 @@ class Tagger:
 
     @classmethod
     def load(
-        cls, directory: str | os.PathLike, *, device: str | None = None, decoding: str = "argmax", **kwargs
+        cls,
+        directory: str | os.PathLike,
+        *,
+        device: str | None = None,
+        decoding: str = "argmax",
+        precision: str = "auto",
+        **kwargs,
     ) -> Tagger:
         """Rebuild the model (base + adapter/head or full weights, unmasking re-applied and verified).
 
+        `precision="auto"` scores a model trained in bf16 on a CPU in bf16 too, so it reproduces the
+        scores recorded at training time (and keeps bf16's speed); otherwise as `Precision.choose`.
         A generative model directory gives a `GenerativeTagger` (same interface, labels generated).
         """
-        precision = Precision.choose("auto", "none", device)
-        model, tokenizer, card = load_model_dir(directory, precision=precision)
+        chosen = Precision.choose(precision, "none", device)
+        if precision == "auto" and chosen.device == "cpu" and trained_in_bf16(directory):
+            chosen = Precision.choose("bf16", "none", device)
+        model, tokenizer, card = load_model_dir(directory, precision=chosen)
         if card.method == "generative" and cls is Tagger:
             from ..generative.tagger import GenerativeTagger
 

@@ -96,4 +96,7 @@ def merge_for_inference(model):
     base = model.get_base_model()
     if getattr(base, "is_loaded_in_4bit", False) or getattr(base, "is_quantized", False):
         return model
-    return model.merge_and_unload()
+    merged = model.merge_and_unload()
+    # The head trained in fp32 over a bf16 base; a reloaded model has it in the base's dtype, so
+    # scoring matches after reloading (and the bf16 activations meet a bf16 head).
+    return merged.to(merged.get_input_embeddings().weight.dtype)

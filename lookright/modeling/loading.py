@@ -33,6 +33,9 @@ def head_module_name(model) -> str:
     raise ModelError(f"{type(model).__name__} has no token-classification head named {' or '.join(HEAD_MODULES)}")
 
 
+DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
+
+
 @dataclass(frozen=True)
 class Precision:
     """Numerics chosen for the hardware: fp32 on CPU, bf16 (and optional 4-bit) on a CUDA GPU."""
@@ -63,14 +66,19 @@ class Precision:
         if precision == "auto":
             bf16_ok = on_gpu and torch.cuda.is_bf16_supported()
             dtype = torch.bfloat16 if bf16_ok and method == "lora" else torch.float32
+        elif precision in DTYPES:
+            dtype = DTYPES[precision]
         else:
-            dtype = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]
+            raise ModelError(f"unknown precision {precision!r}: use auto, {', '.join(DTYPES)}")
         return cls(dtype=dtype, quantize_4bit=q4, device=device)
 
     @property
     def autocast_bf16(self) -> bool:
-        """Train under bf16 autocast (GPU with bf16 support), whatever the weights' dtype."""
-        return self.device.startswith("cuda") and torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+        """Train under bf16 autocast: on a GPU with bf16 support whatever the weights' dtype, on a
+        CPU when bf16 was asked for (the fp32 adapters and head then meet bf16 activations)."""
+        if self.device.startswith("cuda"):
+            return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+        return self.dtype == torch.bfloat16
 
 
 @contextlib.contextmanager

@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from lookright.alignment.encoder import WindowEncoder
 from lookright.cli import app
 from lookright.data.schemes import Span
+from lookright.errors import DataError
 from lookright.generative.constrained import SpanGrammar
 from lookright.generative.demos import Demo, DemoPool
 from lookright.generative.prompts import PieceTokenizer, prompt_text, response_text, type_names
@@ -215,6 +216,19 @@ def test_prompts_and_demonstrations():
     assert "### Response: Peter => person ; Rome => location\n\n" in text
     assert text.endswith("### Sentence:\nBob ran\n### Response:")
     assert response_text(["x"], [], names) == ""
+
+
+def test_generative_refuses_per_word_tags_naming_the_file(tiny_model_dir, conll2003, tmp_path):
+    """POS tags have no spans to write: the run stops before any model is loaded, naming the training file."""
+    with pytest.raises(DataError, match=r"train\.txt.*method generative writes spans.*not per-word tags"):
+        train(_config(tiny_model_dir, conll2003, tmp_path / "pos", method="generative", label_column=1))
+
+
+def test_generative_learns_iob2_spans_even_when_token_classifiers_would_use_bioes(tiny_model_dir, conll2003, tmp_path):
+    run = train(_config(tiny_model_dir, conll2003, tmp_path / "bioes", method="generative", train_scheme="BIOES",
+                        max_steps=1, demos=0))
+    card = ModelCard.read(run.output)
+    assert card.scheme == "IOB2" and "B-PER" in card.labels and not any(label.startswith("E-") for label in card.labels)
 
 
 @pytest.fixture(scope="module")

@@ -20,10 +20,8 @@ from rich.console import Console
 from transformers import ProgressCallback, Trainer, set_seed
 
 from ..alignment.encoder import IGNORE_INDEX
-from ..data.prepare import convert_all, input_scheme, model_scheme, require_tags
 from ..data.schemes import tags_to_spans
 from ..data.sentence import Sentence
-from ..errors import DataError
 from ..generative.demos import Demo, DemoPool
 from ..generative.prompts import type_names
 from ..generative.tagger import GenerativeTagger
@@ -43,7 +41,7 @@ from .loop import (
     training_record,
     write_final_card,
 )
-from .splits import evaluation_tags, load_split, load_train_and_validation, training_labels
+from .splits import evaluation_tags, gold_tags, load_split, load_train_and_validation
 
 MAX_DEMO_WORDS = 60  # longer sentences stay training examples but are not shown as demonstrations
 
@@ -109,16 +107,10 @@ def train_generative(cfg: TrainConfig, console: Console | None = None) -> TrainR
     set_seed(cfg.seed)
     output = Path(cfg.output)
     train_sents, val_sents = load_train_and_validation(cfg)
-    require_tags(train_sents, "training")
-    source_scheme = input_scheme(train_sents, cfg.scheme)
-    scheme = model_scheme(source_scheme, "IOB2")
-    if scheme == "NONE":
-        raise DataError("method generative writes spans: it needs span labels (BIO/IOB1/BIOES/IO), not per-word tags", cfg.train)
-    train_tags = convert_all(train_sents, source_scheme, scheme)
-    labels = training_labels(cfg, train_tags, source_scheme, scheme)
+    gold = gold_tags(cfg, train_sents, val_sents, train_scheme="IOB2", spans_for="method generative")
+    source_scheme, scheme, labels = gold.source_scheme, gold.scheme, gold.labels
+    train_tags, val_tags = gold.train, gold.validation
     types = sorted({label[2:] for label in labels if label != "O"})
-    if val_sents:
-        val_tags = evaluation_tags(val_sents, "validation", cfg, source_scheme, scheme, labels)
 
     precision = Precision.choose(cfg.precision, cfg.quantize, method="lora")
     path = resolve_model(cfg.model)

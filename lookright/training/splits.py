@@ -68,11 +68,24 @@ class GoldTags:
     validation: list[list[str]]  # empty without validation sentences
 
 
-def gold_tags(cfg: TrainConfig, train: list[Sentence], validation: list[Sentence]) -> GoldTags:
-    """Schemes, labels and gold tags of a token classifier's training (and validation) sentences."""
+def gold_tags(
+    cfg: TrainConfig,
+    train: list[Sentence],
+    validation: list[Sentence],
+    *,
+    train_scheme: str | None = None,
+    spans_for: str | None = None,
+) -> GoldTags:
+    """Schemes, labels and gold tags of the training (and validation) sentences, shared by every method.
+
+    `train_scheme` overrides the config's (the generative method always writes IOB2 spans);
+    `spans_for` names a method that needs span labels, so per-word tags (POS) fail before any work.
+    """
     require_tags(train, "training")
     source_scheme = input_scheme(train, cfg.scheme)
-    scheme = model_scheme(source_scheme, cfg.train_scheme)
+    scheme = model_scheme(source_scheme, train_scheme or cfg.train_scheme)
+    if spans_for is not None and scheme == "NONE":
+        raise DataError(f"{spans_for} writes spans: it needs span labels (BIO/IOB1/BIOES/IO), not per-word tags", cfg.train)
     train_tags = convert_all(train, source_scheme, scheme)
     labels = training_labels(cfg, train_tags, source_scheme, scheme)
     val_tags = evaluation_tags(validation, "validation", cfg, source_scheme, scheme, labels) if validation else []

@@ -147,7 +147,22 @@ def analyse(task: dict) -> dict:
     }
 
 
-def markdown(results: list[dict], meta: dict) -> str:
+def against_reference(task: dict, reference: dict) -> dict:
+    """How a grid run with other numerics (bf16) agrees with the fp32 grid of the same task."""
+    from scipy.stats import spearmanr
+
+    configs = sorted(task["cells"])
+    ours = [task["cells"][c]["test"] for c in configs]
+    theirs = [reference["cells"][c]["test"] for c in configs]
+    return {
+        "spearman_test": float(spearmanr(ours, theirs)[0]),
+        "reference_selected": reference["analysis"]["best_validation"],
+        "mean_abs_test_difference": sum(abs(a - b) for a, b in zip(ours, theirs)) / len(configs),
+        "reference_wall_seconds": reference["wall_seconds"],
+    }
+
+
+def markdown(results: list[dict], meta: dict, reference: dict[str, dict] | None = None) -> str:
     configs = sorted(results[0]["cells"])
     lines = [
         "# The paper's unmasking grid at CPU scale (SmolLM2-135M)",
@@ -188,12 +203,25 @@ def markdown(results: list[dict], meta: dict) -> str:
     lines.append("| wall time for the 16 cells | " + " | ".join(f"{r['wall_seconds'] / 60:.0f} min" for r in results) + " |")
     lines.append("| configs trained at once x threads each | "
                  + " | ".join(f"{r['run']['parallel']} x {r['run']['threads_per_run']}" for r in results) + " |")
-    lines.append("")
+    lines += ["", f"Wall time of the {len(results)} tasks together: {sum(r['wall_seconds'] for r in results) / 60:.0f} min "
+              f"({16 * len(results)} cells, loading, training and scoring included).", ""]
     for command in dict.fromkeys(r["run"]["command"] for r in results):
         names = ", ".join(r["task"] for r in results if r["run"]["command"] == command)
         run = next(r["run"] for r in results if r["run"]["command"] == command)
         lines.append(f"- {names}: `{command}` ({run['hardware']}; {run['software']})")
     lines.append("")
+    compared = [r for r in results if reference and r["task"] in reference]
+    if compared:
+        agree = {r["task"]: against_reference(r, reference[r["task"]]) for r in compared}
+        lines += ["| against the fp32 grid (`paper_grid.md`) | " + " | ".join(agree) + " |", "|---|" + "---|" * len(agree)]
+        lines.append("| config selected by the fp32 grid | " + " | ".join(f"`{a['reference_selected']}`" for a in agree.values()) + " |")
+        lines.append("| Spearman rank correlation of the 16 test scores | "
+                     + " | ".join(f"{a['spearman_test']:.2f}" for a in agree.values()) + " |")
+        lines.append("| mean absolute test difference per cell (points) | "
+                     + " | ".join(f"{100 * a['mean_abs_test_difference']:.2f}" for a in agree.values()) + " |")
+        lines.append("| fp32 wall time for the 16 cells | "
+                     + " | ".join(f"{a['reference_wall_seconds'] / 60:.0f} min" for a in agree.values()) + " |")
+        lines.append("")
     return "\n".join(lines)
 
 
@@ -289,7 +317,10 @@ def main() -> None:
     }
     out.mkdir(parents=True, exist_ok=True)
     (out / f"{stem}.json").write_text(json.dumps({"meta": meta, "tasks": results}, indent=2) + "\n")
-    (out / f"{stem}.md").write_text(markdown(results, meta))
+    reference = None
+    if args.precision != "fp32" and (out / "paper_grid.json").exists():
+        reference = {t["task"]: t for t in json.loads((out / "paper_grid.json").read_text())["tasks"]}
+    (out / f"{stem}.md").write_text(markdown(results, meta, reference))
     plot(results, out / f"{stem}.png")
     print((out / f"{stem}.md").read_text())
 

@@ -155,8 +155,11 @@ class TrainConfig:
             raise ValueError("stop_after_fraction must be in (0, 1]")
         if self.train_scheme.upper() not in ("IOB2", "BIO", "BIOES", "IOBES"):
             raise ValueError("train_scheme must be IOB2 or BIOES")
-        if self.precision not in ("auto", "fp32", "bf16", "fp16"):
-            raise ValueError(f"precision must be auto, fp32, bf16 or fp16, not {self.precision!r}")
+        from ..modeling.loading import DTYPES  # the names Precision.choose accepts
+
+        if self.precision != "auto" and self.precision not in DTYPES:
+            *others, last = ["auto", *DTYPES]
+            raise ValueError(f"precision must be {', '.join(others)} or {last}, not {self.precision!r}")
         return self
 
     def to_dict(self) -> dict[str, Any]:

@@ -9,7 +9,7 @@ the first 500 validation sentences (selection) and on the full test set (reporte
     python bench/paper_grid.py --data-root ../shared/data --train-sentences 500 --precision bf16
 
 Writes bench/results/paper_grid.{json,md,png} (fp32, the default) or paper_grid_bf16.{json,md,png}
-(`--precision bf16`: bf16 autocast training and bf16 scoring, ~2.5x faster per cell on a CPU with
+(`--precision bf16`: bf16 autocast training and bf16 scoring, 2.4x faster per NER cell here, 169 s vs 400 s, on a CPU with
 bf16 units, which is what brings the whole grid under 3 hours on 2 cores). A rerun resumes each task's sweep from its
 results.jsonl (kept under --runs) and never retrains a finished cell. Tasks already recorded in
 the results JSON with the same settings are kept, so the grid can be run a few tasks at a time;

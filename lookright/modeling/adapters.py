@@ -98,5 +98,12 @@ def merge_for_inference(model):
         return model
     merged = model.merge_and_unload()
     # The head trained in fp32 over a bf16 base; a reloaded model has it in the base's dtype, so
-    # scoring matches after reloading (and the bf16 activations meet a bf16 head).
-    return merged.to(merged.get_input_embeddings().weight.dtype)
+    # scoring matches after reloading (and the bf16 activations meet a bf16 head). Parameters only:
+    # `module.to(dtype)` would also round buffers that transformers keeps in fp32 (the rotary
+    # embedding's inverse frequencies), which a model loaded in bf16 does not do.
+    dtype = merged.get_input_embeddings().weight.dtype
+    with torch.no_grad():
+        for parameter in merged.parameters():
+            if parameter.dtype != dtype:
+                parameter.data = parameter.data.to(dtype)
+    return merged

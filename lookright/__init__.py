@@ -3,23 +3,47 @@
 Fine-tune any Hugging Face decoder as a token classifier with the causal mask removed in chosen
 groups of blocks (Dukic & Snajder, ACL Findings 2024), evaluate it with strict and lenient span
 metrics, and tag raw text with character-offset spans.
+
+The public names are resolved on first use (PEP 562), so `import lookright` and tools that only
+read data or score files (`lookright score`, `lookright --help`) never import torch.
 """
 
+from __future__ import annotations
+
+import importlib
 import warnings
+from typing import TYPE_CHECKING, Any
+
+from .errors import DataError, LookrightError, ModelError, UnmaskingError
 
 # peft and the Trainer still call transformers' deprecated gradient-checkpointing names
 warnings.filterwarnings("ignore", message=r".*gradient_checkpointing.*deprecated", category=FutureWarning)
 
-from .errors import DataError, LookrightError, ModelError, UnmaskingError  # noqa: E402
-from .unmasking import (  # noqa: E402
-    UnmaskConfig,
-    apply_saved_unmasking,
-    probe_attention,
-    unmask,
-    verify_unmasking,
-)
-
 __version__ = "0.1.0"
+
+_LAZY = {  # public name -> the module that defines it
+    "UnmaskConfig": ".unmasking",
+    "apply_saved_unmasking": ".unmasking",
+    "probe_attention": ".unmasking",
+    "unmask": ".unmasking",
+    "verify_unmasking": ".unmasking",
+}
+
+if TYPE_CHECKING:
+    from .unmasking import UnmaskConfig, apply_saved_unmasking, probe_attention, unmask, verify_unmasking
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+        globals()[name] = value  # resolved once
+        return value
+    raise AttributeError(f"module 'lookright' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY])
+
 
 __all__ = [
     "DataError",

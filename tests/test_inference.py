@@ -60,7 +60,8 @@ def test_a_single_line_break_or_initials_do_not_end_a_sentence():
 
 @pytest.fixture(scope="module")
 def tagger(trained_dir) -> Tagger:
-    return Tagger.load(trained_dir)
+    """fp32: results independent of batch size and order to the last bit (bf16 sums round per batch shape)."""
+    return Tagger.load(trained_dir, precision="fp32")
 
 
 @pytest.fixture(scope="module")
@@ -115,6 +116,25 @@ def test_batch_size_and_input_order_do_not_change_results(tagger, real_sentences
     assert tagger.predict([""])[0].words == [] and tagger.tag_words([[]]) == [[]] and tagger.predict([]) == []
 
 
+def test_bf16_scoring_changes_probabilities_by_rounding_only_whatever_the_batch(trained_dir, real_sentences):
+    """bf16 (what `auto` scores in on a CPU with bf16 units) rounds differently per batch shape: the
+    words and offsets are the same, the probabilities agree with fp32's to bf16's precision."""
+    import numpy as np
+
+    bf16 = Tagger.load(trained_dir, precision="bf16")
+    fp32 = Tagger.load(trained_dir, precision="fp32")
+    texts = real_sentences[:40]
+    expected = fp32.predict(texts)
+    words = [[w.text for w in t.words] for t in expected]
+    reference = np.concatenate([np.exp(s) for s in fp32.word_scores(words)])
+    for batch_size in (None, 2):
+        tagged = bf16.predict(texts, batch_size=batch_size)
+        assert [[(w.text, w.start, w.end) for w in t.words] for t in tagged] == [
+            [(w.text, w.start, w.end) for w in t.words] for t in expected]
+        ours = np.concatenate([np.exp(s) for s in bf16.word_scores(words, batch_size=batch_size)])
+        assert ours.shape == reference.shape and np.abs(ours - reference).max() < 0.02
+
+
 def test_streaming_reads_lazily_and_keeps_order(tagger, real_sentences):
     pulled = []
 
@@ -146,7 +166,7 @@ def test_cli_predict_streams_txt_and_conll_files(tagger, trained_dir, conll2003,
     txt.write_text("\n".join(lines) + "\n", encoding="utf-8")
     out = tmp_path / "out.jsonl"
     result = runner.invoke(app, ["predict", "--model", str(trained_dir), "--input", str(txt), "--output", str(out),
-                                 "--chunk-size", "7", "--batch-size", "4"])
+                                 "--chunk-size", "7", "--batch-size", "4", "--precision", "fp32"])
     assert result.exit_code == 0, result.output
     rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert [r["text"] for r in rows] == lines  # one result per input line, blank lines included
@@ -158,7 +178,7 @@ def test_cli_predict_streams_txt_and_conll_files(tagger, trained_dir, conll2003,
     sentences = read_conll(conll_in, label_column=None)
     conll_out = tmp_path / "out.conll"
     result = runner.invoke(app, ["predict", "--model", str(trained_dir), "--input", str(conll_in),
-                                 "--output", str(conll_out), "--format", "conll"])
+                                 "--output", str(conll_out), "--format", "conll", "--precision", "fp32"])
     assert result.exit_code == 0, result.output
     blocks = [b for b in conll_out.read_text(encoding="utf-8").split("\n\n") if b.strip()]
     assert len(blocks) == len(sentences)
@@ -181,7 +201,7 @@ def test_merged_export_reloads_with_unmasking_and_identical_predictions(tagger, 
     assert result.exit_code == 0, result.output
     assert not (out / "adapter_config.json").exists() and (out / "model.safetensors").exists()
 
-    exported = Tagger.load(out)
+    exported = Tagger.load(out, precision="fp32")
     texts = real_sentences[:30]
     assert [t.to_dict() for t in exported.predict(texts)] == [t.to_dict() for t in tagger.predict(texts)]
 

@@ -25,7 +25,7 @@ from lookright.inference import Tagger
 from lookright.inference.scoring import score_windows
 from lookright.modeling.artifact import ModelCard
 from lookright.modeling.early_exit import keep_first_blocks
-from lookright.modeling.loading import load_token_classifier, load_tokenizer
+from lookright.modeling.loading import Precision, load_token_classifier, load_tokenizer
 from lookright.training import TrainConfig, train
 
 LABELS = ["O", "B-PER", "I-PER"]
@@ -87,8 +87,10 @@ def test_repetition_lets_a_causal_model_see_the_right_context(tiny_model_dir):
 
 
 def test_repeated_scoring_is_batch_and_padding_independent(tiny_model_dir):
+    """In fp32, to the last bit (bf16 rounds per batch shape)."""
     tokenizer = load_tokenizer(tiny_model_dir)
-    model = load_token_classifier(tiny_model_dir, LABELS, pad_token_id=tokenizer.pad_token_id).eval()
+    fp32 = Precision.choose("fp32", "none", "cpu")
+    model = load_token_classifier(tiny_model_dir, LABELS, pad_token_id=tokenizer.pad_token_id, precision=fp32).eval()
     windows = WindowEncoder(tokenizer, 64, 8).encode([["a", "short", "one"], ["a", "much", "longer", "sentence", "than", "that"]])
     together = score_windows(model, windows, tokenizer.pad_token_id, repeats=2)
     alone = [score_windows(model, [w], tokenizer.pad_token_id, repeats=2)[0] for w in windows]

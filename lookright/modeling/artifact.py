@@ -46,6 +46,7 @@ class ModelCard:
     repeat: int = 0  # extra copies of each window the model reads (method repeat)
     generation: dict[str, Any] = field(default_factory=dict)  # method generative: prompt settings
     label_column: str | int | None = None
+    quantization: dict[str, Any] = field(default_factory=dict)  # int8 export: how, and its parity with fp32
     training: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
     format_version: int = FORMAT_VERSION
@@ -66,6 +67,18 @@ class ModelCard:
             data["finetune"], data["method"] = data["method"], "unmask"
         known = {f for f in cls.__dataclass_fields__}
         return cls(**{k: v for k, v in data.items() if k in known})
+
+
+def scoring_precision(card: ModelCard, precision: str = "auto", device: str | None = None) -> Precision:
+    """The numerics to score a trained directory in. `auto`: what `auto` trains this kind of model in
+    here (`Precision.choose`: LoRA in bf16 on a GPU or a CPU with native bf16, full fine-tuning in
+    fp32 on a CPU), and bf16 on any CPU for a model trained in bf16, so recorded scores reproduce."""
+    weights = card.training.get("merged_from") or card.finetune  # an export that merged LoRA in
+    chosen = Precision.choose(precision, "none", device, method=weights)
+    trained_bf16 = card.training.get("precision") == "torch.bfloat16"
+    if precision == "auto" and chosen.device == "cpu" and trained_bf16:
+        chosen = Precision.choose("bf16", "none", device)
+    return chosen
 
 
 def base_model_spec(spec: str | None) -> str:

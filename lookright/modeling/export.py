@@ -16,19 +16,28 @@ from pathlib import Path
 from peft import PeftModel
 
 from ..errors import ModelError
-from .artifact import load_model_dir, save_model_dir
+from .artifact import ModelCard, load_model_dir, save_model_dir, scoring_precision
+from .loading import Precision
 
 EXTRA_FILES = ("demonstrations.jsonl",)  # files beyond weights/config/tokenizer a model dir may need
 
 
-def export_merged(directory: str | os.PathLike, output: str | os.PathLike) -> Path:
-    """Write `directory`'s model with LoRA folded into the weights to `output` (a full-weights lookright dir)."""
+def export_merged(
+    directory: str | os.PathLike, output: str | os.PathLike, precision: Precision | None = None
+) -> Path:
+    """Write `directory`'s model with LoRA folded into the weights to `output` (a full-weights lookright dir).
+
+    The weights are merged and written in `precision` (default: what `Tagger.load` scores the model in
+    here, so the export predicts exactly as its source does).
+    """
     source, output = Path(directory).resolve(), Path(output).resolve()
     if output == source:
         raise ModelError(f"{output}: export to a new directory, not over the trained one")
     if output.exists() and any(output.iterdir()):
         raise ModelError(f"{output} exists and is not empty")
-    model, tokenizer, card = load_model_dir(source, merge=True)
+    if precision is None:
+        precision = scoring_precision(ModelCard.read(source))
+    model, tokenizer, card = load_model_dir(source, precision=precision, merge=True)
     if isinstance(model, PeftModel):
         raise ModelError(f"{source}: LoRA over a 4-bit base cannot be merged; export on a machine without 4-bit")
     record = dict(card.training, exported_from=str(source), merged_from=card.finetune)

@@ -17,6 +17,7 @@ from transformers import AutoConfig, AutoModelForTokenClassification, AutoTokeni
 from transformers.utils import logging as hf_logging
 
 from ..errors import ModelError
+from .hardware import cpu_has_native_bf16
 from .heads import ensure_token_classification_class
 from .resolve import resolve_model
 
@@ -38,7 +39,8 @@ DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
 
 @dataclass(frozen=True)
 class Precision:
-    """Numerics chosen for the hardware: fp32 on CPU, bf16 (and optional 4-bit) on a CUDA GPU."""
+    """Numerics chosen for the hardware: bf16 where it runs natively (a CUDA GPU, or a CPU with
+    AVX512-BF16/AMX), fp32 elsewhere, optionally 4-bit on a CUDA GPU."""
 
     dtype: torch.dtype
     quantize_4bit: bool
@@ -48,10 +50,15 @@ class Precision:
     def choose(
         cls, precision: str = "auto", quantize: str = "none", device: str | None = None, method: str = "lora"
     ) -> Precision:
-        """`quantize="auto"`: 4-bit QLoRA when a CUDA GPU and bitsandbytes are there and LoRA is used.
+        """The rule for `precision="auto"`, for training (`method` = the fine-tuning mode) and scoring:
 
-        On a GPU, LoRA keeps the frozen base in bf16 (adapters and head are trained in fp32, see
-        `add_lora`); full fine-tuning keeps fp32 master weights and trains under bf16 autocast.
+        - a CUDA GPU with bf16: bf16 weights for LoRA (adapters and head train in fp32, see `add_lora`);
+          full fine-tuning keeps fp32 master weights and trains under bf16 autocast;
+        - a CPU with native bf16 (`cpu_has_native_bf16`: AVX512-BF16 or AMX): bf16 for LoRA training
+          (frozen base in bf16, adapters and head in fp32 under bf16 autocast) and for scoring;
+        - anything else, and full fine-tuning on a CPU: fp32.
+
+        `quantize="auto"`: 4-bit QLoRA when a CUDA GPU and bitsandbytes are there and LoRA is used.
         """
         device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         on_gpu = device.startswith("cuda") and torch.cuda.is_available()
@@ -64,7 +71,7 @@ class Precision:
         has_bnb = importlib.util.find_spec("bitsandbytes") is not None
         q4 = quantize == "4bit" or (quantize == "auto" and on_gpu and method == "lora" and has_bnb)
         if precision == "auto":
-            bf16_ok = on_gpu and torch.cuda.is_bf16_supported()
+            bf16_ok = torch.cuda.is_bf16_supported() if on_gpu else cpu_has_native_bf16()
             dtype = torch.bfloat16 if bf16_ok and method == "lora" else torch.float32
         elif precision in DTYPES:
             dtype = DTYPES[precision]
@@ -79,6 +86,25 @@ class Precision:
         if self.device.startswith("cuda"):
             return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
         return self.dtype == torch.bfloat16
+
+
+def training_attention(requested: str, precision: Precision) -> str:
+    """The attention kernel to train with: `auto` means eager on a CPU, the library's choice elsewhere.
+
+    On a CPU, SDPA's backward pass costs more than eager attention's for the short windows sequence
+    labelling trains on (SmolLM2-135M, bf16, 2 cores: 813 vs 616 tokens/s at 16 x 48 tokens, equal at
+    8 x 128; bench/README.md), and the forward passes cost the same, so scoring keeps SDPA.
+    """
+    if requested == "auto" and not precision.device.startswith("cuda"):
+        return "eager"
+    return requested
+
+
+def restore_scoring_attention(model, requested: str) -> None:
+    """After training in eager attention on a CPU (`training_attention`), score as a reload will:
+    with the library's default kernel (SDPA where the model has it), so recorded scores reproduce."""
+    if requested == "auto" and model.config._attn_implementation == "eager" and getattr(model, "_supports_sdpa", False):
+        model.set_attn_implementation("sdpa")
 
 
 @contextlib.contextmanager

@@ -28,7 +28,7 @@ from ..inference.decoding import decode_sentence
 from ..modeling.adapters import LoraSettings, add_lora, merge_for_inference
 from ..modeling.artifact import ModelCard, base_model_spec, save_model_dir
 from ..modeling.early_exit import keep_first_blocks
-from ..modeling.loading import Precision, load_base
+from ..modeling.loading import Precision, load_base, restore_scoring_attention, training_attention
 from ..modeling.resolve import ENCODER_ALIAS
 from ..unmasking import unmask, verify_unmasking
 from .config import TrainConfig
@@ -184,7 +184,7 @@ def train(cfg: TrainConfig, console: Console | None = None) -> TrainResult:
     precision = Precision.choose(cfg.precision, cfg.quantize, method=cfg.finetune_mode)
     model_spec = cfg.model if cfg.model is not None or cfg.method != "encoder" else ENCODER_ALIAS
     model, tokenizer = load_base(
-        model_spec, labels, precision=precision, attn_implementation=cfg.attn_implementation
+        model_spec, labels, precision=precision, attn_implementation=training_attention(cfg.attn_implementation, precision)
     )
     is_decoder = cfg.method != "encoder"
     if cfg.exit_layer is not None:
@@ -233,6 +233,7 @@ def train(cfg: TrainConfig, console: Console | None = None) -> TrainResult:
 
     # Score exactly as `Tagger` will after reloading: LoRA merged into the base weights.
     model = merge_for_inference(trainer.model)
+    restore_scoring_attention(model, cfg.attn_implementation)
     if val_split is not None:
         result.validation = evaluate_split(
             model, tokenizer, val_split, labels, scheme, cfg.eval_batch_tokens, repeats=cfg.repeats

@@ -62,6 +62,17 @@ Settings = Annotated[
 ]
 
 
+ScorePrecision = Annotated[
+    str,
+    Opt("--precision", help="auto: bf16 on a GPU or on a CPU with native bf16 (AVX512-BF16/AMX), and for a model "
+        "trained in bf16; fp32 elsewhere. Or fp32, bf16."),
+]
+ScoreQuantize = Annotated[
+    str,
+    Opt("--quantize", help="int8: dynamic int8 linear layers on the CPU (smoothed; check with evaluate "
+        "--compare-precision); none; auto: int8 if the model was exported in int8."),
+]
+
 _TRAIN_ONLY = ("config", "settings", "resume", "launcher", "num_processes", "accelerate_config")
 
 
@@ -106,7 +117,8 @@ def train(
     labels_from: LabelsFrom = None,
     eval_every: Annotated[int | None, Opt("--eval-every", help="Validate every N optimizer steps (default: each epoch).")] = None,
     patience: Annotated[int | None, Opt("--patience", help="Early stopping after N validations without improvement.")] = None,
-    precision: Annotated[str | None, Opt("--precision", help="auto, fp32, bf16 or fp16.")] = None,
+    precision: Annotated[str | None, Opt("--precision", help="auto: bf16 for LoRA on a GPU or on a CPU with native bf16 "
+        "(AVX512-BF16/AMX: frozen base in bf16, adapters and head in fp32), else fp32; or fp32, bf16, fp16.")] = None,
     quantize: Annotated[str | None, Opt("--quantize", help="none, 4bit or auto (4-bit QLoRA on a CUDA GPU).")] = None,
     attn_implementation: Annotated[str | None, Opt("--attn", help="auto (SDPA where supported), sdpa, eager, flash_attention_2 ...")] = None,
     gradient_checkpointing: Annotated[bool | None, Opt("--gradient-checkpointing/--no-gradient-checkpointing")] = None,
@@ -257,19 +269,36 @@ def evaluate(
     scheme: Annotated[str | None, Opt("--scheme", help="Scheme of the file's tags; default: detect.")] = None,
     decoding: Annotated[str, Opt("--decoding", help="argmax (as in the paper) or viterbi (valid sequences only).")] = "argmax",
     output: Annotated[Path | None, Opt("--output", "-o", help="Write the full report as JSON here.")] = None,
-    precision: Annotated[str, Opt("--precision", help="auto (as the model was trained: bf16 stays bf16), fp32 or bf16.")] = "auto",
+    precision: ScorePrecision = "auto",
+    quantize: ScoreQuantize = "auto",
+    compare_precision: Annotated[
+        bool, Opt("--compare-precision", help="Also score in fp32 and report the F1 drop and per-word label agreement.")
+    ] = False,
 ) -> None:
     """Span P/R/F1 (strict and conlleval-lenient), per type, token accuracy, confusions, error examples."""
-    from .inference import Tagger
+    column = _column(label_column) if label_column is not None else None
+    parity = None
+    if compare_precision:
+        from .inference.parity import compare_precision as compare
 
-    tagger = Tagger.load(model, decoding=decoding, precision=precision)
-    report = tagger.evaluate(
-        data, fmt=data_format, label_column=_column(label_column) if label_column is not None else None, scheme=scheme
-    )
+        parity, report = compare(
+            model, data, precision=precision, quantize=quantize, fmt=data_format, label_column=column,
+            scheme=scheme, decoding=decoding,
+        )
+    else:
+        from .inference import Tagger
+
+        tagger = Tagger.load(model, decoding=decoding, precision=precision, quantize=quantize)
+        report = tagger.evaluate(data, fmt=data_format, label_column=column, scheme=scheme)
     report.render(out)
+    if parity is not None:
+        parity.render(out)
     if output is not None:
         report.write_json(output)
-        err.print(f"report written to {output}")
+        if parity is not None:
+            written = json.loads(output.read_text())
+            output.write_text(json.dumps({**written, "parity": parity.to_dict()}, indent=2) + "\n")
+        err.print(f"report written to {output}", soft_wrap=True)
 
 
 @app.command()
@@ -303,7 +332,8 @@ def predict(
     chunk_size: Annotated[int, Opt("--chunk-size", help="Texts read and tagged at a time (bounds memory).")] = 512,
     split_sentences: Annotated[bool, Opt(help="Cut raw text into sentences before tagging.")] = True,
     decoding: Annotated[str, Opt("--decoding", help="argmax or viterbi (best sequence the scheme allows).")] = "argmax",
-    precision: Annotated[str, Opt("--precision", help="auto (as the model was trained: bf16 stays bf16), fp32 or bf16.")] = "auto",
+    precision: ScorePrecision = "auto",
+    quantize: ScoreQuantize = "auto",
 ) -> None:
     """Tag raw text or a file: one result per text with words, labels and character-offset spans."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -317,7 +347,7 @@ def predict(
         raise typer.BadParameter(f"--format must be one of {', '.join(OUTPUT_FORMATS)}")
     if input_file is not None and not input_file.is_file():
         raise typer.BadParameter(f"{input_file}: no such file")
-    tagger = Tagger.load(model, decoding=decoding, precision=precision)
+    tagger = Tagger.load(model, decoding=decoding, precision=precision, quantize=quantize)
 
     def items():
         yield from (Item(text) for text in texts or [])
@@ -347,14 +377,30 @@ def export(
     model: Annotated[str, Opt("--model", help="Trained lookright model directory.")],
     output: Annotated[Path, Opt("--output", help="New directory for the exported model.")],
     merge: Annotated[bool, Opt("--merge/--no-merge", help="Fold LoRA into the base weights (the only mode).")] = True,
+    quantize: Annotated[
+        str, Opt("--quantize", help="none, or int8: the model scores in int8 once reloaded, if it labels like fp32 on --data.")
+    ] = "none",
+    data: Annotated[
+        str | None, Opt("--data", help="int8: labelled file of the parity check (default: the model's validation file).")
+    ] = None,
+    max_f1_drop: Annotated[float, Opt("--max-f1-drop", help="int8: most strict F1 points it may lose against fp32.")] = 0.3,
+    allow_f1_drop: Annotated[bool, Opt("--allow-f1-drop", help="int8: export even when it loses more than --max-f1-drop.")] = False,
 ) -> None:
     """Write a plain transformers token-classification directory (LoRA merged, unmasking in its config)."""
-    from .modeling.export import export_merged
-
     if not merge:
         raise typer.BadParameter("only --merge export exists; the trained directory already is the unmerged form")
-    path = export_merged(model, output)
-    out.print(f"exported to {path} (reload: Tagger.load, or from_pretrained + lookright.apply_saved_unmasking)")
+    if quantize not in ("none", "int8"):
+        raise typer.BadParameter("--quantize takes none or int8")
+    if quantize == "int8":
+        from .inference.int8_export import export_int8
+
+        path, parity = export_int8(model, output, data=data, max_f1_drop=max_f1_drop, allow_f1_drop=allow_f1_drop)
+        parity.render(out)
+    else:
+        from .modeling.export import export_merged
+
+        path = export_merged(model, output)
+    out.print(f"exported to {path} (reload: Tagger.load, or from_pretrained + lookright.apply_saved_unmasking)", soft_wrap=True)
 
 
 @app.command()
@@ -365,11 +411,16 @@ def serve(
     max_texts: Annotated[int, Opt("--max-texts", help="Most texts per request.")] = 64,
     max_chars: Annotated[int, Opt("--max-chars", help="Longest text accepted, in characters.")] = 100_000,
     max_wait_ms: Annotated[float, Opt("--max-wait-ms", help="How long a request waits to share a batch.")] = 5,
+    precision: ScorePrecision = "auto",
+    quantize: ScoreQuantize = "auto",
 ) -> None:
     """HTTP service: POST /v1/tag {"texts": [...]}, GET /health, OpenAPI docs at /docs."""
     from .serving import serve as run_server
 
-    run_server(model, host=host, port=port, max_texts=max_texts, max_chars=max_chars, max_wait_ms=max_wait_ms)
+    run_server(
+        model, host=host, port=port, precision=precision, quantize=quantize, max_texts=max_texts,
+        max_chars=max_chars, max_wait_ms=max_wait_ms,
+    )
 
 
 @app.command("check-unmask")

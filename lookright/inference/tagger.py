@@ -8,7 +8,6 @@ from dataclasses import asdict, dataclass
 from functools import cached_property
 
 import numpy as np
-import torch
 
 from ..alignment.encoder import WindowEncoder
 from ..alignment.subwords import join_words
@@ -19,8 +18,10 @@ from ..data.schemes import tags_to_spans
 from ..data.segment import sentence_ranges
 from ..data.sentence import Sentence
 from ..data.words import split_words
+from ..errors import ModelError
 from ..evaluation import EvaluationReport, evaluate_tags
-from ..modeling.artifact import ModelCard, load_model_dir
+from ..modeling.artifact import ModelCard, load_model_dir, scoring_precision
+from ..modeling.int8 import DEFAULT_ALPHA, load_scales
 from ..modeling.loading import Precision
 from .decoding import decode_sentence
 from .scoring import score_windows
@@ -56,9 +57,16 @@ class TaggedText:
         return asdict(self)
 
 
-def trained_in_bf16(directory: str | os.PathLike) -> bool:
-    """Whether the model card records bf16 training (its "precision" is the torch dtype's name)."""
-    return ModelCard.read(directory).training.get("precision") == str(torch.bfloat16)
+QUANTIZE_CHOICES = ("auto", "none", "int8")
+
+
+def wants_int8(quantize: str, card: ModelCard) -> bool:
+    """`int8`: yes; `none`: no; `auto`: when the directory was exported in int8."""
+    if quantize not in QUANTIZE_CHOICES:
+        raise ModelError(f"unknown quantization {quantize!r} for scoring: use {', '.join(QUANTIZE_CHOICES)}")
+    if quantize == "auto":
+        return str(card.quantization.get("scheme", "")).startswith("int8")
+    return quantize == "int8"
 
 
 class Tagger:
@@ -70,6 +78,7 @@ class Tagger:
         self.card = card
         self.decoding = decoding
         self.token_budget = token_budget
+        self.int8 = None  # an Int8Record once the linear layers are int8
 
     @cached_property
     def encoder(self) -> WindowEncoder:
@@ -84,23 +93,60 @@ class Tagger:
         device: str | None = None,
         decoding: str = "argmax",
         precision: str = "auto",
+        quantize: str = "auto",
         **kwargs,
     ) -> Tagger:
         """Rebuild the model (base + adapter/head or full weights, unmasking re-applied and verified).
 
-        `precision="auto"` scores a model trained in bf16 on a CPU in bf16 too, so it reproduces the
-        scores recorded at training time (and keeps bf16's speed); otherwise as `Precision.choose`.
+        `precision="auto"` scores in what `auto` trains this kind of model in here (`Precision.choose`:
+        LoRA models in bf16 on a GPU or a CPU with native bf16, full fine-tunes in fp32 on a CPU), and a
+        model trained in bf16 in bf16 on any CPU, so it reproduces the scores recorded at training time. `quantize="int8"` scores with dynamic int8 linear layers on a CPU
+        (`lookright.modeling.int8`); `"auto"` does so when the directory was exported in int8.
         A generative model directory gives a `GenerativeTagger` (same interface, labels generated).
         """
-        chosen = Precision.choose(precision, "none", device)
-        if precision == "auto" and chosen.device == "cpu" and trained_in_bf16(directory):
-            chosen = Precision.choose("bf16", "none", device)
+        card = ModelCard.read(directory)
+        int8 = wants_int8(quantize, card)
+        if int8:
+            if precision not in ("auto", "fp32"):
+                raise ModelError(f"--quantize int8 computes from fp32 weights; it cannot be combined with precision {precision}")
+            if card.method == "generative":
+                raise ModelError("--quantize int8 applies to token classifiers, not to generative models")
+            chosen = Precision.choose("fp32", "none", device)
+            if chosen.device != "cpu":
+                raise ModelError("--quantize int8 runs on a CPU (torch's dynamic int8 kernels); use bf16 on a GPU")
+        else:
+            chosen = scoring_precision(card, precision, device)
         model, tokenizer, card = load_model_dir(directory, precision=chosen)
         if card.method == "generative" and cls is Tagger:
             from ..generative.tagger import GenerativeTagger
 
             return GenerativeTagger(model, tokenizer, card, directory=directory, **kwargs)
-        return cls(model, tokenizer, card, decoding=decoding, **kwargs)
+        tagger = cls(model, tokenizer, card, decoding=decoding, **kwargs)
+        if int8:
+            saved = load_scales(directory) if card.quantization.get("scheme", "").startswith("int8") else None
+            tagger.quantize_int8(scales=saved)
+        return tagger
+
+    def quantize_int8(
+        self, calibration: Sequence[Sequence[str]] | None = None, *, scales=None, alpha: float = DEFAULT_ALPHA
+    ):
+        """Swap the model's linear layers for smoothed dynamic int8 ones, in place (see `modeling.int8`).
+
+        The smoothing comes from `scales` (as saved by an int8 export) or from a calibration pass over
+        `calibration` sentences (lists of words; default: the built-in sentences). Returns the scales.
+        """
+        from ..modeling.int8 import CALIBRATION_SENTENCES, apply_int8, quantize_int8
+
+        if scales is not None:
+            self.int8 = apply_int8(self.model, scales, alpha=self.card.quantization.get("alpha", alpha), calibration="saved scales")
+            return scales
+        described = "built-in sentences" if calibration is None else f"{len(calibration)} given sentences"
+        if calibration is None:
+            calibration = [[text[a:b] for a, b in split_words(text)] for text in CALIBRATION_SENTENCES]
+        self.int8, scales = quantize_int8(
+            self.model, lambda: self.word_scores(calibration), alpha=alpha, calibration=described
+        )
+        return scales
 
     @property
     def labels(self) -> list[str]:
@@ -223,14 +269,25 @@ class Tagger:
         scheme: str | None = None,
     ) -> EvaluationReport:
         """Score the model on a labelled file (or sentences) with strict and lenient span metrics."""
+        sentences, gold = self.gold(data, fmt=fmt, label_column=label_column, scheme=scheme)
+        predicted = self.tag_words([s.tokens for s in sentences], [s.where for s in sentences])
+        return evaluate_tags(
+            gold, predicted, self.scheme, tokens=[s.tokens for s in sentences], sources=[s.where for s in sentences]
+        )
+
+    def gold(
+        self,
+        data: str | os.PathLike | Sequence[Sentence],
+        *,
+        fmt: str = "auto",
+        label_column: int | str | None = None,
+        scheme: str | None = None,
+    ) -> tuple[list[Sentence], list[list[str]]]:
+        """The labelled sentences of `data` and their tags in the model's scheme and label set."""
         if isinstance(data, (str, os.PathLike)):
             column = self.card.label_column if label_column is None else label_column
             sentences = read_data(data, fmt=fmt, label_column=column)
         else:
             sentences = list(data)
         require_tags(sentences, "evaluation")
-        gold = convert_all(sentences, input_scheme(sentences, scheme), self.scheme, self.labels)
-        predicted = self.tag_words([s.tokens for s in sentences], [s.where for s in sentences])
-        return evaluate_tags(
-            gold, predicted, self.scheme, tokens=[s.tokens for s in sentences], sources=[s.where for s in sentences]
-        )
+        return sentences, convert_all(sentences, input_scheme(sentences, scheme), self.scheme, self.labels)

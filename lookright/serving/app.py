@@ -222,6 +222,8 @@ def serve(
     port: int = 8080,
     *,
     device: str | None = None,
+    precision: str = "auto",
+    quantize: str = "auto",
     log_level: str = "info",
     **limits: Any,
 ) -> None:
@@ -236,6 +238,6 @@ def serve(
         raise ImportError("lookright serve needs uvicorn: pip install 'lookright[serve]'") from exc
 
     make_limits(**limits)
-    tagger = Tagger.load(model_dir, device=device)
+    tagger = Tagger.load(model_dir, device=device, precision=precision, quantize=quantize)
     app = create_app(tagger, model_name=str(model_dir), **limits)
     uvicorn.run(app, host=host, port=port, log_level=log_level)

@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from .console import print_command, print_plain
 from .errors import LookrightError
 
 app = typer.Typer(
@@ -269,7 +270,7 @@ def evaluate(
     report.render(out)
     if output is not None:
         report.write_json(output)
-        err.print(f"report written to {output}")
+        print_plain(err, f"report written to {output}")
 
 
 @app.command()
@@ -354,7 +355,7 @@ def export(
     if not merge:
         raise typer.BadParameter("only --merge export exists; the trained directory already is the unmerged form")
     path = export_merged(model, output)
-    out.print(f"exported to {path} (reload: Tagger.load, or from_pretrained + lookright.apply_saved_unmasking)")
+    print_plain(out, f"exported to {path} (reload: Tagger.load, or from_pretrained + lookright.apply_saved_unmasking)")
 
 
 @app.command()
@@ -413,7 +414,7 @@ def _relaunch(num_processes: int | None, config_file: str | None) -> int:
             continue
         argv.append(arg)
     command = accelerate_command(argv, num_processes=num_processes, config_file=config_file)
-    err.print("$ " + " ".join(command))
+    print_command(err, command)
     return subprocess.call(command)
 
 
@@ -439,12 +440,12 @@ def main() -> None:
     try:
         app()
     except LookrightError as error:
-        err.print(f"[bold red]error:[/] {error}")
+        print_plain(err, str(error), label="error: ", label_style="bold red")
         raise SystemExit(2) from None
     except ValueError as error:  # configuration problems: short message, no traceback
         if os.environ.get("LOOKRIGHT_DEBUG"):
             raise
-        err.print(f"[bold red]error:[/] {error}  (set LOOKRIGHT_DEBUG=1 for a traceback)")
+        print_plain(err, f"{error}  (set LOOKRIGHT_DEBUG=1 for a traceback)", label="error: ", label_style="bold red")
         raise SystemExit(2) from None
 
 

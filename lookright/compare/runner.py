@@ -16,6 +16,7 @@ from typing import Any
 
 from rich.console import Console
 
+from ..console import print_plain
 from ..errors import DataError, LookrightError
 from ..modeling.artifact import CARD_FILE
 from ..sweep.launch import Job, run_jobs
@@ -114,7 +115,7 @@ def run_compare(cfg: CompareConfig, console: Console | None = None) -> list[Comp
     jobs: list[tuple[MethodSpec, Job, float, int]] = []
     for spec in cfg.methods:
         if spec.spec in done:
-            console.print(f"{spec.spec}: already measured, skipped (delete its row in {results} to rerun)")
+            print_plain(console, f"{spec.spec}: already measured, skipped (delete its row in {results} to rerun)")
             continue
         overrides = dict(spec.overrides)
         search_seconds, search_tokens = 0.0, 0

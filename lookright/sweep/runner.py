@@ -24,6 +24,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from ..console import print_plain
 from ..modeling.resolve import resolve_model
 from ..training import TrainConfig
 from ..training import train as run_train
@@ -366,5 +367,5 @@ def run_sweep(cfg: SweepConfig, console: Console | None = None, trainer: Callabl
                     "strategy": cfg.strategy, "tokens": summary.tokens}, indent=2) + "\n"
     )
     plot(rows, best.config, output / "f1_by_config.png")
-    console.print(f"best configuration: [bold]{best.config}[/] — results in {output}")
+    print_plain(console, f"best configuration: {best.config} — results in {output}")
     return summary

@@ -63,7 +63,7 @@ Settings = Annotated[
 ]
 
 
-_TRAIN_ONLY = ("config", "settings", "resume", "launcher", "num_processes", "accelerate_config")
+_TRAIN_ONLY = ("config", "settings", "resume", "overwrite", "launcher", "num_processes", "accelerate_config")
 
 
 @app.command()
@@ -111,7 +111,8 @@ def train(
     quantize: Annotated[str | None, Opt("--quantize", help="none, 4bit or auto (4-bit QLoRA on a CUDA GPU).")] = None,
     attn_implementation: Annotated[str | None, Opt("--attn", help="auto (SDPA where supported), sdpa, eager, flash_attention_2 ...")] = None,
     gradient_checkpointing: Annotated[bool | None, Opt("--gradient-checkpointing/--no-gradient-checkpointing")] = None,
-    resume: Annotated[bool, Opt("--resume", help="Continue from the last checkpoint in OUTPUT/checkpoints.")] = False,
+    resume: Annotated[bool, Opt("--resume", help="Continue from the last checkpoint in OUTPUT/checkpoints (same settings only).")] = False,
+    overwrite: Annotated[bool, Opt("--overwrite", help="Replace the run in OUTPUT (its model and checkpoints are deleted).")] = False,
     launcher: Annotated[str | None, Opt("--launcher", help="accelerate: relaunch this command with `accelerate launch`.")] = None,
     num_processes: Annotated[int | None, Opt("--num-processes", help="With --launcher: processes (GPUs) to train on.")] = None,
     accelerate_config: Annotated[str | None, Opt("--accelerate-config", help="With --launcher: an accelerate config (configs/accelerate/*.yaml).")] = None,
@@ -128,6 +129,7 @@ def train(
             raise typer.BadParameter("--launcher takes 'accelerate'")
         raise typer.Exit(_relaunch(num_processes, accelerate_config))
     cfg.resume = resume or cfg.resume
+    cfg.overwrite = overwrite or cfg.overwrite
     result = run_train(cfg, console=err)
     if not is_main_process():
         return

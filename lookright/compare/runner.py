@@ -21,6 +21,7 @@ from ..errors import DataError, LookrightError
 from ..modeling.artifact import CARD_FILE
 from ..sweep.launch import Job, run_jobs
 from ..training import TrainConfig
+from ..training.rundir import has_checkpoint
 from .methods import BEST, MethodSpec
 
 RESULTS_FILE = "results.jsonl"
@@ -123,8 +124,9 @@ def run_compare(cfg: CompareConfig, console: Console | None = None) -> list[Comp
             best, search_seconds, search_tokens = _search_best(cfg, console)
             console.print(f"unmask:BEST -> {best} (search: {search_seconds:,.0f} s, {search_tokens:,} tokens)")
             overrides["unmask"] = best
-        train_cfg = replace(cfg.base, **overrides, output=str(output / spec.slug), resume=False)
-        jobs.append((spec, Job(config=spec.slug, rung=0, train=train_cfg, run_dir=output / spec.slug),
+        run_dir = output / spec.slug  # an interrupted method's run continues from its checkpoint
+        train_cfg = replace(cfg.base, **overrides, output=str(run_dir), resume=has_checkpoint(run_dir), overwrite=False)
+        jobs.append((spec, Job(config=spec.slug, rung=0, train=train_cfg, run_dir=run_dir),
                      search_seconds, search_tokens))
     by_slug = {job.config: (spec, job, s, t) for spec, job, s, t in jobs}
 

@@ -28,6 +28,7 @@ from ..console import print_plain
 from ..modeling.resolve import resolve_model
 from ..training import TrainConfig
 from ..training import train as run_train
+from ..training.rundir import has_checkpoint
 from .grid import validate_configs
 from .results import ResultsFile, RunResult
 
@@ -226,15 +227,14 @@ class Sweep:
     def _run_config(self, config: str, fraction: float, resume: bool) -> TrainConfig:
         """The training setup of one run: the shared base, this config, no in-run selection."""
         run_dir = self.output / RUNS_DIR / config
-        checkpoint_dir = run_dir / "checkpoints"
-        has_checkpoint = checkpoint_dir.is_dir() and any(checkpoint_dir.glob("checkpoint-*"))
         return replace(
             self.cfg.base,
             unmask=config,
             output=str(run_dir),
             select_best=False,
             patience=None,
-            resume=resume or has_checkpoint,
+            resume=resume or has_checkpoint(run_dir),  # an interrupted run continues where it stopped
+            overwrite=False,
             stop_after_fraction=fraction if fraction < 1 else None,
             test=self.cfg.base.test if fraction >= 1 else None,
         )
@@ -277,7 +277,8 @@ class Sweep:
         )
 
     def _retrain(self, config: str) -> None:
-        cfg = replace(self.cfg.base, unmask=config, output=str(self.output / "best"), resume=False)
+        best = self.output / "best"
+        cfg = replace(self.cfg.base, unmask=config, output=str(best), resume=has_checkpoint(best), overwrite=False)
         self.console.rule(f"retraining the best configuration {config} into {cfg.output}")
         self.train(cfg, console=self.console)
 

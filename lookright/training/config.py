@@ -74,7 +74,8 @@ class TrainConfig:
     attn_implementation: str = "auto"
     gradient_checkpointing: bool = False
     eval_batch_tokens: int | None = None  # tokens per evaluation batch; None: 1,024 on CPU, 8,192 on GPU
-    resume: bool = False
+    resume: bool = False  # continue OUTPUT/checkpoints (written with the same settings only)
+    overwrite: bool = False  # replace whatever run OUTPUT holds (cleared when training starts)
     keep_checkpoints: int = 2
     extra: dict[str, Any] = field(default_factory=dict)
 

@@ -156,7 +156,7 @@ def train_generative(cfg: TrainConfig, console: Console | None = None) -> TrainR
         callbacks=training_callbacks(cfg, console, selection is not None),
     )
     trainer.remove_callback(ProgressCallback)
-    result = run_training(trainer, cfg, say)
+    result = run_training(trainer, cfg, console)
     if not trainer.is_world_process_zero():
         return result
     card.training = training_record(

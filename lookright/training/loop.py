@@ -23,16 +23,16 @@ from transformers import EarlyStoppingCallback, Trainer, TrainerCallback, Traini
 from transformers.trainer_utils import get_last_checkpoint
 
 from .. import __version__
+from ..console import print_plain
 from ..data.sentence import Sentence
 from ..errors import LookrightError
 from ..evaluation import EvaluationReport
 from ..modeling.artifact import ModelCard
 from ..modeling.loading import Precision
 from .config import TrainConfig
-from .distributed import world_size
+from .distributed import is_main_process, world_size
 from .progress import RichProgressCallback
-
-CHECKPOINT_DIR = "checkpoints"
+from .rundir import CHECKPOINT_DIR, claim_output
 
 
 @dataclass
@@ -136,8 +136,12 @@ def training_callbacks(cfg: TrainConfig, console: Console, selecting: bool) -> l
     return callbacks
 
 
-def run_training(trainer: Trainer, cfg: TrainConfig, say=print) -> TrainResult:
-    """Train (resuming from the last checkpoint when asked) and measure only what this call spent."""
+def run_training(trainer: Trainer, cfg: TrainConfig, console: Console | None = None) -> TrainResult:
+    """Train (resuming from the last checkpoint when asked) and measure only what this call spent.
+
+    The output directory was checked before anything loaded (`rundir.check_output`); here, as the
+    first step starts, it is cleared when overwriting and this run's settings are recorded in it.
+    """
     output = Path(cfg.output)
     checkpoint_dir = output / CHECKPOINT_DIR
     resume_from = None
@@ -145,7 +149,10 @@ def run_training(trainer: Trainer, cfg: TrainConfig, say=print) -> TrainResult:
         resume_from = get_last_checkpoint(str(checkpoint_dir)) if checkpoint_dir.is_dir() else None
         if resume_from is None:
             raise LookrightError(f"--resume: no checkpoint found in {checkpoint_dir}")
-        say(f"resuming from {resume_from}")
+    if is_main_process():
+        claim_output(cfg)
+        if resume_from is not None:
+            print_plain(console or Console(stderr=True), f"resuming from {resume_from}")
     tokens_before = _tokens_in_checkpoint(resume_from) if resume_from else 0
     started = time.perf_counter()
     trainer.train(resume_from_checkpoint=resume_from)

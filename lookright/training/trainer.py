@@ -44,6 +44,7 @@ from .loop import (
     training_record,
     write_final_card,
 )
+from .rundir import check_output
 from .splits import evaluation_tags, gold_tags, load_split, load_train_and_validation
 
 __all__ = ["TrainResult", "evaluate_split", "summarize", "train"]
@@ -167,6 +168,8 @@ def _logprobs(logits, labels):
 def train(cfg: TrainConfig, console: Console | None = None) -> TrainResult:
     """Fine-tune, select the best checkpoint on validation, save a reloadable model directory."""
     cfg.validate()
+    if is_main_process():
+        check_output(cfg)  # before anything loads: never replace or resume another run
     if cfg.method == "generative":
         from .generative import train_generative
 
@@ -210,7 +213,7 @@ def train(cfg: TrainConfig, console: Console | None = None) -> TrainResult:
 
     selection = F1_SELECTION if val_split is not None and cfg.select_best else None
     trainer = _make_trainer(cfg, model, tokenizer, train_split, val_split, labels, scheme, precision, console, selection)
-    result = run_training(trainer, cfg, say)
+    result = run_training(trainer, cfg, console)
     if not trainer.is_world_process_zero():
         return result
     card = ModelCard(

@@ -264,11 +264,12 @@ def evaluate(
 ) -> None:
     """Span P/R/F1 (strict and conlleval-lenient), per type, token accuracy, confusions, error examples."""
     from .inference import Tagger
+    from .inference.gold import read_gold
 
+    column = _column(label_column) if label_column is not None else None
+    gold = read_gold(data, model, fmt=data_format, label_column=column, scheme=scheme)  # before the model loads
     tagger = Tagger.load(model, decoding=decoding, precision=precision)
-    report = tagger.evaluate(
-        data, fmt=data_format, label_column=_column(label_column) if label_column is not None else None, scheme=scheme
-    )
+    report = tagger.evaluate(gold)
     report.render(out)
     if output is not None:
         report.write_json(output)
@@ -312,7 +313,15 @@ def predict(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from .inference import Tagger
-    from .inference.streaming import OUTPUT_FORMATS, Item, count_lines, iter_inputs, tag_stream, write_result
+    from .inference.streaming import (
+        OUTPUT_FORMATS,
+        Item,
+        check_inputs,
+        count_lines,
+        iter_inputs,
+        tag_stream,
+        write_result,
+    )
 
     if not texts and input_file is None:
         raise typer.BadParameter("give texts as arguments or --input FILE")
@@ -320,6 +329,8 @@ def predict(
         raise typer.BadParameter(f"--format must be one of {', '.join(OUTPUT_FORMATS)}")
     if input_file is not None and not input_file.is_file():
         raise typer.BadParameter(f"{input_file}: no such file")
+    if input_file is not None:
+        check_inputs(input_file)  # a bad line fails now, not after the model loaded and tagged up to it
     tagger = Tagger.load(model, decoding=decoding, precision=precision)
 
     def items():

@@ -22,6 +22,7 @@ from ..modeling.artifact import CARD_FILE
 from ..sweep.launch import Job, run_jobs
 from ..training import TrainConfig
 from ..training.rundir import has_checkpoint
+from ..training.splits import load_run_data
 from .methods import BEST, MethodSpec
 
 RESULTS_FILE = "results.jsonl"
@@ -109,6 +110,8 @@ def run_compare(cfg: CompareConfig, console: Console | None = None) -> list[Comp
 
     console = console or Console(stderr=True)
     cfg.validate()
+    generative = any(spec.name == "generative" for spec in cfg.methods)
+    load_run_data(cfg.base, spans_for="method generative" if generative else None)  # data checked before any run
     output = Path(cfg.output)
     output.mkdir(parents=True, exist_ok=True)
     results = output / RESULTS_FILE

@@ -29,6 +29,7 @@ from ..modeling.resolve import resolve_model
 from ..training import TrainConfig
 from ..training import train as run_train
 from ..training.rundir import has_checkpoint
+from ..training.splits import load_run_data
 from .grid import validate_configs
 from .results import ResultsFile, RunResult
 
@@ -121,6 +122,7 @@ class Sweep:
         self.output = Path(cfg.output)
         self.results = ResultsFile(self.output / "results.jsonl")
         self.configs = cfg.validate(num_layers_of(cfg.base.model))
+        load_run_data(cfg.base)  # every data file checked before the first run (the test file is read last)
         self.started = time.perf_counter()
         self.units_done = 0.0  # full-run units trained in this process (for the ETA)
 

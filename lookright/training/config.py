@@ -128,6 +128,8 @@ class TrainConfig:
 
         if not self.train:
             raise ValueError("a training file is required (--train)")
+        if self.validation and self.validation_holdout:
+            raise ValueError("give either a validation file or validation_holdout, not both")
         if self.method not in METHODS:
             raise ValueError(f"unknown method {self.method!r}: use one of {', '.join(METHODS)}")
         if self.finetune not in ("lora", "full", "auto"):

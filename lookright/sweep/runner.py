@@ -28,6 +28,7 @@ from ..console import print_plain
 from ..modeling.resolve import resolve_model
 from ..training import TrainConfig
 from ..training import train as run_train
+from ..training.progress import hms
 from ..training.rundir import has_checkpoint
 from ..training.splits import load_run_data
 from .grid import validate_configs
@@ -275,7 +276,7 @@ class Sweep:
         eta = max(0.0, (plan - done_units) * rate)
         self.console.print(
             f"[bold]{config}[/] rung {rung} ({index}/{count}): validation {row.validation['metric']} "
-            f"{row.score:.4f} | budget {done_units:.2f}/{plan:.2f} full runs | elapsed {_hms(elapsed)} | eta {_hms(eta)}"
+            f"{row.score:.4f} | budget {done_units:.2f}/{plan:.2f} full runs | elapsed {hms(elapsed)} | eta {hms(eta)}"
         )
 
     def _retrain(self, config: str) -> None:
@@ -320,11 +321,6 @@ def _scores(report) -> dict[str, float]:
         "token_accuracy": report.token_accuracy,
         "log_loss": report.log_loss,
     }
-
-
-def _hms(seconds: float) -> str:
-    seconds = int(seconds)
-    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m" if seconds >= 3600 else f"{seconds // 60}m{seconds % 60:02d}s"
 
 
 @dataclass

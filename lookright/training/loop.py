@@ -111,7 +111,7 @@ def training_arguments(
         load_best_model_at_end=selection is not None,
         metric_for_best_model=selection.metric if selection else None,
         greater_is_better=selection.greater_is_better if selection else True,
-        logging_steps=max(1, min(50, eval_every // 4)),
+        logging_steps=max(1, min(10, eval_every // 4)),  # the training loss in progress lines stays recent
         include_num_input_tokens_seen="non_padding",
         report_to="none",
         bf16=precision.autocast_bf16 and precision.dtype != torch.float16,
@@ -128,7 +128,7 @@ def training_arguments(
 
 def training_callbacks(cfg: TrainConfig, console: Console, selecting: bool) -> list[TrainerCallback]:
     """Progress once (main process), a successive-halving pause, early stopping on the selection metric."""
-    callbacks: list[TrainerCallback] = [RichProgressCallback(console)]
+    callbacks: list[TrainerCallback] = [RichProgressCallback(console, log_every_seconds=cfg.log_every_seconds)]
     if cfg.stop_after_fraction is not None and cfg.stop_after_fraction < 1:
         callbacks.append(StopAtFraction(cfg.stop_after_fraction))
     if selecting and cfg.patience:

@@ -282,7 +282,7 @@ class Sweep:
     def _retrain(self, config: str) -> None:
         best = self.output / "best"
         cfg = replace(self.cfg.base, unmask=config, output=str(best), resume=has_checkpoint(best), overwrite=False)
-        self.console.rule(f"retraining the best configuration {config} into {cfg.output}")
+        print_plain(self.console, f"retraining the best configuration {config} into {cfg.output}")
         self.train(cfg, console=self.console)
 
     def _prune_models(self, best: str) -> None:

@@ -23,9 +23,10 @@ from ..console import command_line, print_plain
 from ..errors import LookrightError
 from ..modeling.artifact import CARD_FILE
 from ..training import TrainConfig
+from ..training.rundir import LAUNCH_CONFIG
 from .results import RunResult
 
-CONFIG_FILE = "train_config.json"
+CONFIG_FILE = LAUNCH_CONFIG  # like the log, left alone by `train`'s output checks and --overwrite
 LOG_FILE = "train.log"
 
 

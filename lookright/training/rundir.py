@@ -23,7 +23,8 @@ RUN_FILE = "lookright.run.json"
 CHECKPOINT_DIR = "checkpoints"
 # Written into a run's directory by a sweep or comparison launcher (or a scheduler's log) before the
 # run starts: not part of the run, never a reason to refuse the directory, never cleared.
-LAUNCH_FILES = ("train_config.json",)
+LAUNCH_CONFIG = "train_config.json"  # the settings file `lookright train --config` is started with
+LAUNCH_FILES = (LAUNCH_CONFIG,)
 LAUNCH_SUFFIXES = (".log",)
 # Settings a run may change when it continues without changing what is trained: where it lives,
 # how it is started, when it pauses (successive halving raises `stop_after_fraction` rung by rung),

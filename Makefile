@@ -28,7 +28,7 @@ demo: install
 	$(BIN)/lookright train --train $(DATA)/train.txt --validation $(DATA)/validation.txt \
 		--label-column $(LABEL_COLUMN) --max-train-sentences $(TRAIN_SENTENCES) \
 		--max-validation-sentences $(VALIDATION_SENTENCES) --unmask $(UNMASK) --epochs $(EPOCHS) \
-		--output $(DEMO_DIR)
+		--output $(DEMO_DIR) --overwrite
 	$(BIN)/lookright evaluate --model $(DEMO_DIR) --data $(DATA)/test.txt --output $(DEMO_DIR)/test_report.json
 	$(BIN)/lookright predict --model $(DEMO_DIR) "EU rejects German call to boycott British lamb ."
 

@@ -23,6 +23,7 @@ import argparse
 import json
 import os
 import platform
+import shlex
 import subprocess
 import sys
 import time
@@ -32,7 +33,7 @@ HERE = Path(__file__).resolve().parent
 
 
 def run(cmd: list[str], log: Path) -> None:
-    print("$", " ".join(cmd), flush=True)
+    print("$", shlex.join(cmd), flush=True)
     with log.open("w") as handle:
         code = subprocess.call(cmd, stdout=handle, stderr=subprocess.STDOUT)
     if code != 0:
@@ -46,7 +47,7 @@ def measure(config: str, args: argparse.Namespace, runs: Path) -> dict:
         sys.executable, "-m", "lookright", "train",
         "--train", str(data / "train.txt"), "--validation", str(data / "validation.txt"),
         "--label-column", "3", "--unmask", config, "--epochs", str(args.epochs),
-        "--seed", str(args.seed), "--output", str(model_dir),
+        "--seed", str(args.seed), "--output", str(model_dir), "--overwrite",  # a rerun measures afresh
     ]
     if args.max_train_sentences:
         train_cmd += ["--max-train-sentences", str(args.max_train_sentences)]

@@ -45,6 +45,7 @@ def score_rows(args) -> tuple[list[dict], dict]:
     from lookright.data.readers import read_data
     from lookright.evaluation import evaluate_tags
     from lookright.inference import Tagger
+    from lookright.inference.gold import read_gold
 
     sentences = read_data(Path(args.data) / "test.txt", label_column=3)[: args.max_sentences]
     words = [s.tokens for s in sentences]
@@ -54,7 +55,7 @@ def score_rows(args) -> tuple[list[dict], dict]:
 
     def record(name: str, tags: list[list[str]], seconds: float, tagger, **extra) -> None:
         nonlocal reference_tags
-        gold = tagger.gold(sentences)[1]
+        gold = read_gold(sentences, tagger.card).tags
         if reference_tags is None:
             reference_tags = tags
         same = sum(a == b for x, y in zip(tags, reference_tags) for a, b in zip(x, y))

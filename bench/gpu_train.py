@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import subprocess
 import sys
 import time
@@ -51,10 +52,10 @@ def main() -> None:
                "--validation", str(data / "validation.txt"), "--test", str(data / "test.txt"), "--label-column", "3",
                "--unmask", args.unmask, "--epochs", str(args.epochs), "--batch-size", str(args.batch_size),
                "--max-train-sentences", str(args.train_sentences),
-               "--max-validation-sentences", str(args.validation_sentences), "--output", str(output), *extra]
+               "--max-validation-sentences", str(args.validation_sentences), "--output", str(output), "--overwrite", *extra]
         if args.model:
             cmd += ["--model", args.model]
-        print("$", " ".join(cmd), flush=True)
+        print("$", shlex.join(cmd), flush=True)
         started = time.perf_counter()
         subprocess.run(cmd, check=True)
         wall = time.perf_counter() - started

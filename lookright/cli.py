@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from .console import print_command, print_plain
 from .errors import LookrightError
 
 app = typer.Typer(
@@ -73,7 +74,7 @@ ScoreQuantize = Annotated[
         "--compare-precision); none; auto: int8 if the model was exported in int8."),
 ]
 
-_TRAIN_ONLY = ("config", "settings", "resume", "launcher", "num_processes", "accelerate_config")
+_TRAIN_ONLY = ("config", "settings", "resume", "overwrite", "launcher", "num_processes", "accelerate_config")
 
 
 @app.command()
@@ -122,7 +123,8 @@ def train(
     quantize: Annotated[str | None, Opt("--quantize", help="none, 4bit or auto (4-bit QLoRA on a CUDA GPU).")] = None,
     attn_implementation: Annotated[str | None, Opt("--attn", help="auto (SDPA where supported), sdpa, eager, flash_attention_2 ...")] = None,
     gradient_checkpointing: Annotated[bool | None, Opt("--gradient-checkpointing/--no-gradient-checkpointing")] = None,
-    resume: Annotated[bool, Opt("--resume", help="Continue from the last checkpoint in OUTPUT/checkpoints.")] = False,
+    resume: Annotated[bool, Opt("--resume", help="Continue from the last checkpoint in OUTPUT/checkpoints (same settings only).")] = False,
+    overwrite: Annotated[bool, Opt("--overwrite", help="Replace the run in OUTPUT (its model and checkpoints are deleted).")] = False,
     launcher: Annotated[str | None, Opt("--launcher", help="accelerate: relaunch this command with `accelerate launch`.")] = None,
     num_processes: Annotated[int | None, Opt("--num-processes", help="With --launcher: processes (GPUs) to train on.")] = None,
     accelerate_config: Annotated[str | None, Opt("--accelerate-config", help="With --launcher: an accelerate config (configs/accelerate/*.yaml).")] = None,
@@ -139,6 +141,7 @@ def train(
             raise typer.BadParameter("--launcher takes 'accelerate'")
         raise typer.Exit(_relaunch(num_processes, accelerate_config))
     cfg.resume = resume or cfg.resume
+    cfg.overwrite = overwrite or cfg.overwrite
     result = run_train(cfg, console=err)
     if not is_main_process():
         return
@@ -276,20 +279,20 @@ def evaluate(
     ] = False,
 ) -> None:
     """Span P/R/F1 (strict and conlleval-lenient), per type, token accuracy, confusions, error examples."""
+    from .inference.gold import read_gold
+
     column = _column(label_column) if label_column is not None else None
+    gold = read_gold(data, model, fmt=data_format, label_column=column, scheme=scheme)  # before the model loads
     parity = None
     if compare_precision:
         from .inference.parity import compare_precision as compare
 
-        parity, report = compare(
-            model, data, precision=precision, quantize=quantize, fmt=data_format, label_column=column,
-            scheme=scheme, decoding=decoding,
-        )
+        parity, report = compare(model, gold, precision=precision, quantize=quantize, decoding=decoding)
     else:
         from .inference import Tagger
 
         tagger = Tagger.load(model, decoding=decoding, precision=precision, quantize=quantize)
-        report = tagger.evaluate(data, fmt=data_format, label_column=column, scheme=scheme)
+        report = tagger.evaluate(gold)
     report.render(out)
     if parity is not None:
         parity.render(out)
@@ -298,7 +301,7 @@ def evaluate(
         if parity is not None:
             written = json.loads(output.read_text())
             output.write_text(json.dumps({**written, "parity": parity.to_dict()}, indent=2) + "\n")
-        err.print(f"report written to {output}", soft_wrap=True)
+        print_plain(err, f"report written to {output}")
 
 
 @app.command()
@@ -339,7 +342,15 @@ def predict(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from .inference import Tagger
-    from .inference.streaming import OUTPUT_FORMATS, Item, count_lines, iter_inputs, tag_stream, write_result
+    from .inference.streaming import (
+        OUTPUT_FORMATS,
+        Item,
+        check_inputs,
+        count_lines,
+        iter_inputs,
+        tag_stream,
+        write_result,
+    )
 
     if not texts and input_file is None:
         raise typer.BadParameter("give texts as arguments or --input FILE")
@@ -347,6 +358,8 @@ def predict(
         raise typer.BadParameter(f"--format must be one of {', '.join(OUTPUT_FORMATS)}")
     if input_file is not None and not input_file.is_file():
         raise typer.BadParameter(f"{input_file}: no such file")
+    if input_file is not None:
+        check_inputs(input_file)  # a bad line fails now, not after the model loaded and tagged up to it
     tagger = Tagger.load(model, decoding=decoding, precision=precision, quantize=quantize)
 
     def items():
@@ -400,7 +413,7 @@ def export(
         from .modeling.export import export_merged
 
         path = export_merged(model, output)
-    out.print(f"exported to {path} (reload: Tagger.load, or from_pretrained + lookright.apply_saved_unmasking)", soft_wrap=True)
+    print_plain(out, f"exported to {path} (reload: Tagger.load, or from_pretrained + lookright.apply_saved_unmasking)")
 
 
 @app.command()
@@ -464,7 +477,7 @@ def _relaunch(num_processes: int | None, config_file: str | None) -> int:
             continue
         argv.append(arg)
     command = accelerate_command(argv, num_processes=num_processes, config_file=config_file)
-    err.print("$ " + " ".join(command))
+    print_command(err, command)
     return subprocess.call(command)
 
 
@@ -490,12 +503,12 @@ def main() -> None:
     try:
         app()
     except LookrightError as error:
-        err.print(f"[bold red]error:[/] {error}")
+        print_plain(err, str(error), label="error: ", label_style="bold red")
         raise SystemExit(2) from None
     except ValueError as error:  # configuration problems: short message, no traceback
         if os.environ.get("LOOKRIGHT_DEBUG"):
             raise
-        err.print(f"[bold red]error:[/] {error}  (set LOOKRIGHT_DEBUG=1 for a traceback)")
+        print_plain(err, f"{error}  (set LOOKRIGHT_DEBUG=1 for a traceback)", label="error: ", label_style="bold red")
         raise SystemExit(2) from None
 
 

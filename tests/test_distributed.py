@@ -6,15 +6,20 @@ accelerate configs parse.
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from rich.console import Console
+from typer.testing import CliRunner
 
+from lookright import cli
 from lookright.data.readers import read_conll
 from lookright.inference import Tagger
 from lookright.training.distributed import accelerate_command
@@ -125,3 +130,22 @@ def test_accelerate_command_keeps_the_lookright_arguments():
     assert command[:3] == [sys.executable, "-m", "accelerate.commands.launch"]
     assert command[3:] == ["--config_file", "c.yaml", "--num_processes", "4", "-m", "lookright", "train", "--train", "t.txt"]
     assert "--multi_gpu" in accelerate_command(["train"], num_processes=2)
+
+
+def test_relaunch_echo_is_one_copy_pasteable_line_on_a_narrow_console(tmp_path, monkeypatch):
+    """The `$ accelerate launch ...` echo must survive a 40-column console and a long path with [brackets]."""
+    output = tmp_path / ("a-very-long-directory-name-" * 4) / "run [1] with spaces"
+    args = ["train", "--train", str(tmp_path / "train.txt"), "--output", str(output),
+            "--launcher", "accelerate", "--num-processes", "2"]
+    monkeypatch.setattr(sys, "argv", ["lookright", *args])
+    printed = io.StringIO()
+    monkeypatch.setattr(cli, "err", Console(file=printed, width=40))
+    launched = []
+    monkeypatch.setattr(subprocess, "call", lambda command: launched.append(command) or 0)
+    result = CliRunner().invoke(cli.app, args)
+    assert result.exit_code == 0, result.output
+    lines = printed.getvalue().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("$ ") and len(lines[0]) > 200
+    assert "--num_processes 2 --multi_gpu" in lines[0]
+    assert shlex.split(lines[0][2:]) == launched[0]  # pastes back to exactly the command that ran
+    assert launched[0][launched[0].index("--output") + 1] == str(output)

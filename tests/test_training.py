@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import shutil
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -96,7 +99,7 @@ def test_full_fine_tuning_saves_and_reloads_full_weights(tiny_train_config, conl
 
 
 def test_training_resumes_from_the_last_checkpoint(tiny_train_config, tmp_path):
-    train(tiny_train_config(tmp_path, max_steps=3, eval_every=3))
+    train(tiny_train_config(tmp_path, max_steps=6, eval_every=3, stop_after_fraction=0.5))  # paused at step 3
     resumed = train(tiny_train_config(tmp_path, max_steps=6, eval_every=3, resume=True))
     assert resumed.steps == 6
     state = json.loads((tmp_path / "checkpoints" / "checkpoint-6" / "trainer_state.json").read_text())
@@ -106,6 +109,48 @@ def test_training_resumes_from_the_last_checkpoint(tiny_train_config, tmp_path):
 def test_resume_without_checkpoint_is_a_clear_error(tiny_train_config, tmp_path):
     with pytest.raises(LookrightError, match="no checkpoint found"):
         train(tiny_train_config(tmp_path, resume=True))
+
+
+def _fingerprint(directory: Path) -> dict[str, str]:
+    """sha256 of every file under `directory`, by relative path."""
+    return {str(p.relative_to(directory)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(directory.rglob("*")) if p.is_file()}
+
+
+def test_another_runs_output_directory_is_refused_and_left_byte_identical(trained, tiny_train_config):
+    before = _fingerprint(trained.output)
+    assert any(name.startswith("checkpoints/") for name in before)
+    for resume in (False, True):  # a new run there, and --resume of its checkpoints with other settings
+        with pytest.raises(LookrightError) as refused:
+            train(tiny_train_config(trained.output, seed=7, resume=resume))
+        message = str(refused.value)
+        assert str(trained.output) in message and "seed: 42 -> 7" in message and "--overwrite" in message
+        assert message.startswith("--resume") == resume
+    with pytest.raises(LookrightError, match=r"already holds this run.*--resume.*--overwrite"):
+        train(tiny_train_config(trained.output))  # the same run again, without --resume: work would be lost
+    assert _fingerprint(trained.output) == before
+
+
+def test_a_crashed_runs_settings_are_recorded_before_the_first_step(tiny_train_config, tmp_path):
+    from lookright.training.rundir import RUN_FILE, claim_output
+
+    claim_output(tiny_train_config(tmp_path, lora_r=4))  # what a run writes when its first step starts
+    assert json.loads((tmp_path / RUN_FILE).read_text())["config"]["lora_r"] == 4
+    with pytest.raises(LookrightError, match=r"another run is in .*lora_r: 4 -> 16"):
+        train(tiny_train_config(tmp_path))
+
+
+def test_overwrite_clears_the_old_run_so_no_stale_checkpoint_survives(trained, tiny_train_config, tmp_path):
+    copy = tmp_path / "run"
+    shutil.copytree(trained.output, copy)
+    (copy / "train.log").write_text("a launcher's log\n")
+    train(tiny_train_config(copy, seed=7, max_steps=2, eval_every=2, overwrite=True))
+    assert sorted(p.name for p in (copy / "checkpoints").iterdir()) == ["checkpoint-2"]
+    card = ModelCard.read(copy)
+    assert card.training["steps"] == 2 and card.training["config"]["seed"] == 7
+    assert (copy / "train.log").read_text() == "a launcher's log\n"
+    with pytest.raises(LookrightError, match="seed: 7 -> 42"):  # the replaced run's settings are gone with it
+        train(tiny_train_config(copy, max_steps=2, eval_every=2, resume=True))
 
 
 def test_cli_train_evaluate_predict(tiny_model_dir, conll2003, tmp_path):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shlex
 import sys
 from collections.abc import Sequence
 from dataclasses import asdict
@@ -12,6 +11,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from ..console import command_line, print_plain
 from .runner import CompareConfig, CompareRow
 
 COLUMNS = ("method", "ran as", "val F1", "test F1 (strict)", "test F1 (lenient)", "token acc",
@@ -80,7 +80,7 @@ def write_report(rows: Sequence[CompareRow], cfg: CompareConfig, output: Path, c
         + (f" (first {base.max_validation_sentences:,})" if base.max_validation_sentences else "")
         + f"; test `{base.test}` (all of it). Decoder: {base.model or 'the bundled SmolLM2-135M-Instruct'}."
     )
-    command = "lookright " + shlex.join(sys.argv[1:]) if sys.argv and sys.argv[0].endswith("lookright") else None
+    command = "lookright " + command_line(sys.argv[1:]) if sys.argv and sys.argv[0].endswith("lookright") else None
     text = "# lookright compare\n\n" + setup + "\n\n" + markdown(rows)
     text += ("\nF1 = span micro-F1 (seqeval strict IOB2; lenient = conlleval-style); POS: token accuracy is the "
              "metric. `predict words/s` is the test-set evaluation throughput (batched, as `lookright predict`). "
@@ -92,4 +92,4 @@ def write_report(rows: Sequence[CompareRow], cfg: CompareConfig, output: Path, c
         {"setup": setup, "command": command, "rows": [asdict(r) for r in rows]}, indent=2) + "\n")
     plot(rows, output / "comparison.png")
     render(rows, Console())
-    console.print(f"comparison written to {output}/comparison.{{md,json,png}}")
+    print_plain(console, f"comparison written to {output}/comparison.{{md,json,png}}")

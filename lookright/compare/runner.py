@@ -16,10 +16,13 @@ from typing import Any
 
 from rich.console import Console
 
+from ..console import print_plain
 from ..errors import DataError, LookrightError
 from ..modeling.artifact import CARD_FILE
 from ..sweep.launch import Job, run_jobs
 from ..training import TrainConfig
+from ..training.rundir import has_checkpoint
+from ..training.splits import load_run_data
 from .methods import BEST, MethodSpec
 
 RESULTS_FILE = "results.jsonl"
@@ -107,6 +110,8 @@ def run_compare(cfg: CompareConfig, console: Console | None = None) -> list[Comp
 
     console = console or Console(stderr=True)
     cfg.validate()
+    generative = any(spec.name == "generative" for spec in cfg.methods)
+    load_run_data(cfg.base, spans_for="method generative" if generative else None)  # data checked before any run
     output = Path(cfg.output)
     output.mkdir(parents=True, exist_ok=True)
     results = output / RESULTS_FILE
@@ -114,7 +119,7 @@ def run_compare(cfg: CompareConfig, console: Console | None = None) -> list[Comp
     jobs: list[tuple[MethodSpec, Job, float, int]] = []
     for spec in cfg.methods:
         if spec.spec in done:
-            console.print(f"{spec.spec}: already measured, skipped (delete its row in {results} to rerun)")
+            print_plain(console, f"{spec.spec}: already measured, skipped (delete its row in {results} to rerun)")
             continue
         overrides = dict(spec.overrides)
         search_seconds, search_tokens = 0.0, 0
@@ -122,8 +127,9 @@ def run_compare(cfg: CompareConfig, console: Console | None = None) -> list[Comp
             best, search_seconds, search_tokens = _search_best(cfg, console)
             console.print(f"unmask:BEST -> {best} (search: {search_seconds:,.0f} s, {search_tokens:,} tokens)")
             overrides["unmask"] = best
-        train_cfg = replace(cfg.base, **overrides, output=str(output / spec.slug), resume=False)
-        jobs.append((spec, Job(config=spec.slug, rung=0, train=train_cfg, run_dir=output / spec.slug),
+        run_dir = output / spec.slug  # an interrupted method's run continues from its checkpoint
+        train_cfg = replace(cfg.base, **overrides, output=str(run_dir), resume=has_checkpoint(run_dir), overwrite=False)
+        jobs.append((spec, Job(config=spec.slug, rung=0, train=train_cfg, run_dir=run_dir),
                      search_seconds, search_tokens))
     by_slug = {job.config: (spec, job, s, t) for spec, job, s, t in jobs}
 

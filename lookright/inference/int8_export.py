@@ -16,6 +16,7 @@ from ..modeling.artifact import ModelCard
 from ..modeling.export import export_merged
 from ..modeling.int8 import save_scales
 from ..modeling.loading import Precision
+from .gold import read_gold
 from .parity import MAX_F1_DROP, ParityReport, compare_taggers
 from .tagger import Tagger
 
@@ -46,11 +47,11 @@ def export_int8(
 ) -> tuple[Path, ParityReport]:
     """Quantize, measure parity with fp32 on `data`, and write the int8 model directory (or refuse)."""
     source = parity_data(directory, data)
+    gold = read_gold(source, directory, label_column=label_column)  # a bad file fails before any model loads
     reference = Tagger.load(directory, precision="fp32", quantize="none")
     candidate = Tagger.load(directory, precision="fp32", quantize="none")
     scales = candidate.quantize_int8()
-    sentences, gold = reference.gold(source, label_column=label_column)
-    parity, _ = compare_taggers(reference, candidate, sentences, gold, names=("fp32", "int8"))
+    parity, _ = compare_taggers(reference, candidate, gold.sentences, gold.tags, names=("fp32", "int8"))
     if parity.f1_drop_points > max_f1_drop and not allow_f1_drop:
         raise ModelError(
             f"int8 loses {parity.f1_drop_points:.2f} strict F1 points against fp32 on {source} "

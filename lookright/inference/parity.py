@@ -17,6 +17,7 @@ from rich.table import Table
 
 from ..data.sentence import Sentence
 from ..evaluation import EvaluationReport, evaluate_tags
+from .gold import GoldData, read_gold
 from .tagger import Tagger
 
 MAX_F1_DROP = 0.3  # points of strict F1 an int8 export may lose against fp32 (override: allow_f1_drop)
@@ -105,8 +106,10 @@ def compare_precision(
     scheme: str | None = None,
     decoding: str = "argmax",
 ) -> tuple[ParityReport, EvaluationReport]:
-    """Load `directory` twice, in fp32 and as asked (`precision`, `quantize`), and compare them on `data`."""
+    """Load `directory` twice, in fp32 and as asked (`precision`, `quantize`), and compare them on `data`
+    (a labelled file, sentences, or what `read_gold` returned)."""
+    gold = data if isinstance(data, GoldData) else read_gold(data, directory, fmt=fmt, label_column=label_column, scheme=scheme)
     candidate = Tagger.load(directory, precision=precision, quantize=quantize, decoding=decoding)
-    sentences, gold = candidate.gold(data, fmt=fmt, label_column=label_column, scheme=scheme)
     reference = Tagger.load(directory, precision="fp32", quantize="none", decoding=decoding)
-    return compare_taggers(reference, candidate, sentences, gold, names=("fp32", describe_numerics(candidate)))
+    names = ("fp32", describe_numerics(candidate))
+    return compare_taggers(reference, candidate, gold.sentences, gold.tags, names=names)

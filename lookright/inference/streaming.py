@@ -54,6 +54,14 @@ def iter_inputs(path: str | os.PathLike, fmt: str = "auto") -> Iterator[Item]:
         yield Item(sentence.text if sentence.text is not None else sentence.tokens, sentence.line)
 
 
+def check_inputs(path: str | os.PathLike, fmt: str = "auto") -> int:
+    """Read the whole input once, keeping nothing, so a bad line fails before the model loads; items seen.
+
+    Tagging a large file takes hours: an error on its last line should not be found at the end.
+    """
+    return sum(1 for _ in iter_inputs(path, fmt))
+
+
 def tag_stream(
     tagger: Tagger,
     items: Iterable[Item],

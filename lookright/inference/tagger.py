@@ -12,8 +12,6 @@ import numpy as np
 from ..alignment.encoder import WindowEncoder
 from ..alignment.subwords import join_words
 from ..alignment.windows import stitch
-from ..data.prepare import convert_all, input_scheme, require_tags
-from ..data.readers import read_data
 from ..data.schemes import tags_to_spans
 from ..data.segment import sentence_ranges
 from ..data.sentence import Sentence
@@ -24,6 +22,7 @@ from ..modeling.artifact import ModelCard, load_model_dir, scoring_precision
 from ..modeling.int8 import DEFAULT_ALPHA, load_scales
 from ..modeling.loading import Precision
 from .decoding import decode_sentence
+from .gold import GoldData, read_gold
 from .scoring import score_windows
 
 
@@ -262,32 +261,21 @@ class Tagger:
 
     def evaluate(
         self,
-        data: str | os.PathLike | Sequence[Sentence],
+        data: str | os.PathLike | Sequence[Sentence] | GoldData,
         *,
         fmt: str = "auto",
         label_column: int | str | None = None,
         scheme: str | None = None,
     ) -> EvaluationReport:
-        """Score the model on a labelled file (or sentences) with strict and lenient span metrics."""
-        sentences, gold = self.gold(data, fmt=fmt, label_column=label_column, scheme=scheme)
+        """Score the model on a labelled file (or sentences) with strict and lenient span metrics.
+
+        `data` may also be what `read_gold` returned, read before the model was loaded.
+        """
+        gold = data if isinstance(data, GoldData) else read_gold(
+            data, self.card, fmt=fmt, label_column=label_column, scheme=scheme
+        )
+        sentences = gold.sentences
         predicted = self.tag_words([s.tokens for s in sentences], [s.where for s in sentences])
         return evaluate_tags(
-            gold, predicted, self.scheme, tokens=[s.tokens for s in sentences], sources=[s.where for s in sentences]
+            gold.tags, predicted, self.scheme, tokens=[s.tokens for s in sentences], sources=[s.where for s in sentences]
         )
-
-    def gold(
-        self,
-        data: str | os.PathLike | Sequence[Sentence],
-        *,
-        fmt: str = "auto",
-        label_column: int | str | None = None,
-        scheme: str | None = None,
-    ) -> tuple[list[Sentence], list[list[str]]]:
-        """The labelled sentences of `data` and their tags in the model's scheme and label set."""
-        if isinstance(data, (str, os.PathLike)):
-            column = self.card.label_column if label_column is None else label_column
-            sentences = read_data(data, fmt=fmt, label_column=column)
-        else:
-            sentences = list(data)
-        require_tags(sentences, "evaluation")
-        return sentences, convert_all(sentences, input_scheme(sentences, scheme), self.scheme, self.labels)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import shlex
 import subprocess
 import sys
 import time
@@ -20,12 +19,14 @@ from typing import Any
 
 from rich.console import Console
 
+from ..console import command_line, print_plain
 from ..errors import LookrightError
 from ..modeling.artifact import CARD_FILE
 from ..training import TrainConfig
+from ..training.rundir import LAUNCH_CONFIG
 from .results import RunResult
 
-CONFIG_FILE = "train_config.json"
+CONFIG_FILE = LAUNCH_CONFIG  # like the log, left alone by `train`'s output checks and --overwrite
 LOG_FILE = "train.log"
 
 
@@ -127,10 +128,10 @@ def run_jobs(
             log = job.run_dir / LOG_FILE
             if submit:
                 line = submit.format(
-                    command=shlex.join(command), name=f"lookright-{job.config}-r{job.rung}",
+                    command=command_line(command), name=f"lookright-{job.config}-r{job.rung}",
                     config=job.config, run_dir=str(job.run_dir),
                 )
-                console.print(f"submit {job.config}: {line}")
+                print_plain(console, f"submit {job.config}: {line}")
                 code = subprocess.call(line, shell=True)
                 if code != 0:
                     raise LookrightError(f"submitting {job.config} failed (exit {code}): {line}")
@@ -143,7 +144,7 @@ def run_jobs(
                     env["CUDA_VISIBLE_DEVICES"] = str(slot % gpus)
                 else:
                     env["OMP_NUM_THREADS"] = str(max(1, (os.cpu_count() or 1) // parallel))
-                console.print(f"start {job.config} (rung {job.rung}) on slot {slot}; log {log}")
+                print_plain(console, f"start {job.config} (rung {job.rung}) on slot {slot}; log {log}")
                 with log.open("w") as handle:
                     process = subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT, env=env)
                 running[index] = (job, process, started)

@@ -24,9 +24,13 @@ from pathlib import Path
 
 from rich.console import Console
 
+from ..console import print_plain
 from ..modeling.resolve import resolve_model
 from ..training import TrainConfig
 from ..training import train as run_train
+from ..training.progress import hms
+from ..training.rundir import has_checkpoint
+from ..training.splits import load_run_data
 from .grid import validate_configs
 from .results import ResultsFile, RunResult
 
@@ -119,6 +123,7 @@ class Sweep:
         self.output = Path(cfg.output)
         self.results = ResultsFile(self.output / "results.jsonl")
         self.configs = cfg.validate(num_layers_of(cfg.base.model))
+        load_run_data(cfg.base)  # every data file checked before the first run (the test file is read last)
         self.started = time.perf_counter()
         self.units_done = 0.0  # full-run units trained in this process (for the ETA)
 
@@ -225,15 +230,14 @@ class Sweep:
     def _run_config(self, config: str, fraction: float, resume: bool) -> TrainConfig:
         """The training setup of one run: the shared base, this config, no in-run selection."""
         run_dir = self.output / RUNS_DIR / config
-        checkpoint_dir = run_dir / "checkpoints"
-        has_checkpoint = checkpoint_dir.is_dir() and any(checkpoint_dir.glob("checkpoint-*"))
         return replace(
             self.cfg.base,
             unmask=config,
             output=str(run_dir),
             select_best=False,
             patience=None,
-            resume=resume or has_checkpoint,
+            resume=resume or has_checkpoint(run_dir),  # an interrupted run continues where it stopped
+            overwrite=False,
             stop_after_fraction=fraction if fraction < 1 else None,
             test=self.cfg.base.test if fraction >= 1 else None,
         )
@@ -272,12 +276,13 @@ class Sweep:
         eta = max(0.0, (plan - done_units) * rate)
         self.console.print(
             f"[bold]{config}[/] rung {rung} ({index}/{count}): validation {row.validation['metric']} "
-            f"{row.score:.4f} | budget {done_units:.2f}/{plan:.2f} full runs | elapsed {_hms(elapsed)} | eta {_hms(eta)}"
+            f"{row.score:.4f} | budget {done_units:.2f}/{plan:.2f} full runs | elapsed {hms(elapsed)} | eta {hms(eta)}"
         )
 
     def _retrain(self, config: str) -> None:
-        cfg = replace(self.cfg.base, unmask=config, output=str(self.output / "best"), resume=False)
-        self.console.rule(f"retraining the best configuration {config} into {cfg.output}")
+        best = self.output / "best"
+        cfg = replace(self.cfg.base, unmask=config, output=str(best), resume=has_checkpoint(best), overwrite=False)
+        print_plain(self.console, f"retraining the best configuration {config} into {cfg.output}")
         self.train(cfg, console=self.console)
 
     def _prune_models(self, best: str) -> None:
@@ -316,11 +321,6 @@ def _scores(report) -> dict[str, float]:
         "token_accuracy": report.token_accuracy,
         "log_loss": report.log_loss,
     }
-
-
-def _hms(seconds: float) -> str:
-    seconds = int(seconds)
-    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m" if seconds >= 3600 else f"{seconds // 60}m{seconds % 60:02d}s"
 
 
 @dataclass
@@ -366,5 +366,5 @@ def run_sweep(cfg: SweepConfig, console: Console | None = None, trainer: Callabl
                     "strategy": cfg.strategy, "tokens": summary.tokens}, indent=2) + "\n"
     )
     plot(rows, best.config, output / "f1_by_config.png")
-    console.print(f"best configuration: [bold]{best.config}[/] — results in {output}")
+    print_plain(console, f"best configuration: {best.config} — results in {output}")
     return summary

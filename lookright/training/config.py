@@ -74,8 +74,10 @@ class TrainConfig:
     attn_implementation: str = "auto"
     gradient_checkpointing: bool = False
     eval_batch_tokens: int | None = None  # tokens per evaluation batch; None: 1,024 on CPU, 8,192 on GPU
-    resume: bool = False
+    resume: bool = False  # continue OUTPUT/checkpoints (written with the same settings only)
+    overwrite: bool = False  # replace whatever run OUTPUT holds (cleared when training starts)
     keep_checkpoints: int = 2
+    log_every_seconds: float = 30.0  # not in a terminal (logs, CI): a progress line this often; a terminal has a live bar
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -127,6 +129,8 @@ class TrainConfig:
 
         if not self.train:
             raise ValueError("a training file is required (--train)")
+        if self.validation and self.validation_holdout:
+            raise ValueError("give either a validation file or validation_holdout, not both")
         if self.method not in METHODS:
             raise ValueError(f"unknown method {self.method!r}: use one of {', '.join(METHODS)}")
         if self.finetune not in ("lora", "full", "auto"):
@@ -151,6 +155,8 @@ class TrainConfig:
             raise ValueError("max_length must be at least 8 subwords")
         if not 0 <= self.stride < self.max_length // 2:
             raise ValueError("stride must be between 0 and max_length / 2")
+        if self.log_every_seconds < 0:
+            raise ValueError("log_every_seconds must be 0 (a line every step) or more")
         if self.stop_after_fraction is not None and not 0 < self.stop_after_fraction <= 1:
             raise ValueError("stop_after_fraction must be in (0, 1]")
         if self.train_scheme.upper() not in ("IOB2", "BIO", "BIOES", "IOBES"):

@@ -41,7 +41,7 @@ from .loop import (
     training_record,
     write_final_card,
 )
-from .splits import evaluation_tags, gold_tags, load_split, load_train_and_validation
+from .splits import load_run_data
 
 MAX_DEMO_WORDS = 60  # longer sentences stay training examples but are not shown as demonstrations
 
@@ -106,8 +106,8 @@ def train_generative(cfg: TrainConfig, console: Console | None = None) -> TrainR
     console = console or Console(stderr=True)
     set_seed(cfg.seed)
     output = Path(cfg.output)
-    train_sents, val_sents = load_train_and_validation(cfg)
-    gold = gold_tags(cfg, train_sents, val_sents, train_scheme="IOB2", spans_for="method generative")
+    data = load_run_data(cfg, train_scheme="IOB2", spans_for="method generative")  # before the model loads
+    train_sents, val_sents, test_sents, gold = data.train, data.validation, data.test, data.gold
     source_scheme, scheme, labels = gold.source_scheme, gold.scheme, gold.labels
     train_tags, val_tags = gold.train, gold.validation
     types = sorted({label[2:] for label in labels if label != "O"})
@@ -156,7 +156,7 @@ def train_generative(cfg: TrainConfig, console: Console | None = None) -> TrainR
         callbacks=training_callbacks(cfg, console, selection is not None),
     )
     trainer.remove_callback(ProgressCallback)
-    result = run_training(trainer, cfg, say)
+    result = run_training(trainer, cfg, console)
     if not trainer.is_world_process_zero():
         return result
     card.training = training_record(
@@ -169,11 +169,9 @@ def train_generative(cfg: TrainConfig, console: Console | None = None) -> TrainR
     tagger.model = merge_for_inference(trainer.model)
     if val_sents:
         result.validation = _score(tagger, val_sents, val_tags, console, "validation")
-    if cfg.test:
-        test_sents = load_split(cfg.test, cfg, None)
-        test_tags = evaluation_tags(test_sents, "test", cfg, source_scheme, scheme, labels)
+    if test_sents:
         started = time.perf_counter()
-        result.test = _score(tagger, test_sents, test_tags, console, "test")
+        result.test = _score(tagger, test_sents, data.test_tags, console, "test")
         record_inference_speed(card, test_sents, time.perf_counter() - started)
     write_final_card(card, result, output)
     return result

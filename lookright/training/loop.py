@@ -23,16 +23,16 @@ from transformers import EarlyStoppingCallback, Trainer, TrainerCallback, Traini
 from transformers.trainer_utils import get_last_checkpoint
 
 from .. import __version__
+from ..console import print_plain
 from ..data.sentence import Sentence
 from ..errors import LookrightError
 from ..evaluation import EvaluationReport
 from ..modeling.artifact import ModelCard
 from ..modeling.loading import Precision
 from .config import TrainConfig
-from .distributed import world_size
+from .distributed import is_main_process, world_size
 from .progress import RichProgressCallback
-
-CHECKPOINT_DIR = "checkpoints"
+from .rundir import CHECKPOINT_DIR, claim_output
 
 
 @dataclass
@@ -111,7 +111,7 @@ def training_arguments(
         load_best_model_at_end=selection is not None,
         metric_for_best_model=selection.metric if selection else None,
         greater_is_better=selection.greater_is_better if selection else True,
-        logging_steps=max(1, min(50, eval_every // 4)),
+        logging_steps=max(1, min(10, eval_every // 4)),  # the training loss in progress lines stays recent
         include_num_input_tokens_seen="non_padding",
         report_to="none",
         bf16=precision.autocast_bf16 and precision.dtype != torch.float16,
@@ -128,7 +128,7 @@ def training_arguments(
 
 def training_callbacks(cfg: TrainConfig, console: Console, selecting: bool) -> list[TrainerCallback]:
     """Progress once (main process), a successive-halving pause, early stopping on the selection metric."""
-    callbacks: list[TrainerCallback] = [RichProgressCallback(console)]
+    callbacks: list[TrainerCallback] = [RichProgressCallback(console, log_every_seconds=cfg.log_every_seconds)]
     if cfg.stop_after_fraction is not None and cfg.stop_after_fraction < 1:
         callbacks.append(StopAtFraction(cfg.stop_after_fraction))
     if selecting and cfg.patience:
@@ -136,8 +136,12 @@ def training_callbacks(cfg: TrainConfig, console: Console, selecting: bool) -> l
     return callbacks
 
 
-def run_training(trainer: Trainer, cfg: TrainConfig, say=print) -> TrainResult:
-    """Train (resuming from the last checkpoint when asked) and measure only what this call spent."""
+def run_training(trainer: Trainer, cfg: TrainConfig, console: Console | None = None) -> TrainResult:
+    """Train (resuming from the last checkpoint when asked) and measure only what this call spent.
+
+    The output directory was checked before anything loaded (`rundir.check_output`); here, as the
+    first step starts, it is cleared when overwriting and this run's settings are recorded in it.
+    """
     output = Path(cfg.output)
     checkpoint_dir = output / CHECKPOINT_DIR
     resume_from = None
@@ -145,7 +149,10 @@ def run_training(trainer: Trainer, cfg: TrainConfig, say=print) -> TrainResult:
         resume_from = get_last_checkpoint(str(checkpoint_dir)) if checkpoint_dir.is_dir() else None
         if resume_from is None:
             raise LookrightError(f"--resume: no checkpoint found in {checkpoint_dir}")
-        say(f"resuming from {resume_from}")
+    if is_main_process():
+        claim_output(cfg)
+        if resume_from is not None:
+            print_plain(console or Console(stderr=True), f"resuming from {resume_from}")
     tokens_before = _tokens_in_checkpoint(resume_from) if resume_from else 0
     started = time.perf_counter()
     trainer.train(resume_from_checkpoint=resume_from)

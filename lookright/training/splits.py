@@ -24,8 +24,6 @@ def load_split(path: str, cfg: TrainConfig, limit: int | None) -> list[Sentence]
 
 def load_train_and_validation(cfg: TrainConfig) -> tuple[list[Sentence], list[Sentence]]:
     """Training sentences (first N) and validation sentences (a file, or the last K held out of training)."""
-    if cfg.validation and cfg.validation_holdout:
-        raise ValueError("give either a validation file or validation_holdout, not both")
     pool = load_split(cfg.train, cfg, None)
     validation: list[Sentence] = []
     if cfg.validation_holdout:
@@ -68,6 +66,20 @@ class GoldTags:
     validation: list[list[str]]  # empty without validation sentences
 
 
+def _require_training_labels(train: list[Sentence], train_tags: list[list[str]], labels: list[str], source: str) -> None:
+    """A label source (`labels_from`) must hold every label of the training data the model is given."""
+    known = set(labels)
+    for sentence, tags in zip(train, train_tags):
+        for k, tag in enumerate(tags):
+            if tag not in known:
+                raise DataError(
+                    f"word {k} ({sentence.tokens[k]!r}) has label {tag!r}, which the label source {source} lacks "
+                    f"(it has: {', '.join(labels)})",
+                    sentence.source,
+                    sentence.line,
+                )
+
+
 def gold_tags(
     cfg: TrainConfig,
     train: list[Sentence],
@@ -88,5 +100,28 @@ def gold_tags(
         raise DataError(f"{spans_for} writes spans: it needs span labels (BIO/IOB1/BIOES/IO), not per-word tags", cfg.train)
     train_tags = convert_all(train, source_scheme, scheme)
     labels = training_labels(cfg, train_tags, source_scheme, scheme)
+    if cfg.labels_from:
+        _require_training_labels(train, train_tags, labels, cfg.labels_from)
     val_tags = evaluation_tags(validation, "validation", cfg, source_scheme, scheme, labels) if validation else []
     return GoldTags(source_scheme, scheme, labels, train_tags, val_tags)
+
+
+@dataclass
+class RunData:
+    """Every labelled file a run reads, read and checked before the model loads (a bad test file
+    or label source fails in seconds, not after training)."""
+
+    train: list[Sentence]
+    validation: list[Sentence]
+    test: list[Sentence]  # empty without a test file
+    gold: GoldTags
+    test_tags: list[list[str]]  # in the model's scheme, every label one the model is given
+
+
+def load_run_data(cfg: TrainConfig, *, train_scheme: str | None = None, spans_for: str | None = None) -> RunData:
+    """Training, validation, label source and test data of `cfg`, with their gold tags (see `gold_tags`)."""
+    train, validation = load_train_and_validation(cfg)
+    gold = gold_tags(cfg, train, validation, train_scheme=train_scheme, spans_for=spans_for)
+    test = load_split(cfg.test, cfg, None) if cfg.test else []
+    test_tags = evaluation_tags(test, "test", cfg, gold.source_scheme, gold.scheme, gold.labels) if test else []
+    return RunData(train, validation, test, gold, test_tags)

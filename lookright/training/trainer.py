@@ -44,7 +44,8 @@ from .loop import (
     training_record,
     write_final_card,
 )
-from .splits import evaluation_tags, gold_tags, load_split, load_train_and_validation
+from .rundir import check_output
+from .splits import load_run_data
 
 __all__ = ["TrainResult", "evaluate_split", "summarize", "train"]
 
@@ -167,6 +168,8 @@ def _logprobs(logits, labels):
 def train(cfg: TrainConfig, console: Console | None = None) -> TrainResult:
     """Fine-tune, select the best checkpoint on validation, save a reloadable model directory."""
     cfg.validate()
+    if is_main_process():
+        check_output(cfg)  # before anything loads: never replace or resume another run
     if cfg.method == "generative":
         from .generative import train_generative
 
@@ -175,8 +178,8 @@ def train(cfg: TrainConfig, console: Console | None = None) -> TrainResult:
     set_seed(cfg.seed)
     output = Path(cfg.output)
 
-    train_sents, val_sents = load_train_and_validation(cfg)
-    gold = gold_tags(cfg, train_sents, val_sents)
+    data = load_run_data(cfg)  # every input file, before the model loads
+    train_sents, val_sents, test_sents, gold = data.train, data.validation, data.test, data.gold
     source_scheme, scheme, labels = gold.source_scheme, gold.scheme, gold.labels
     train_tags, val_tags = gold.train, gold.validation
     label_ids = {label: i for i, label in enumerate(labels)}
@@ -192,6 +195,7 @@ def train(cfg: TrainConfig, console: Console | None = None) -> TrainResult:
     encoder = WindowEncoder(tokenizer, cfg.max_length, cfg.stride)
     train_split = _encode(encoder, train_sents, train_tags, label_ids, cfg.repeats)
     val_split = _encode(encoder, val_sents, val_tags, label_ids, cfg.repeats) if val_sents else None
+    test_split = _encode(encoder, test_sents, data.test_tags, label_ids) if test_sents else None
     say = console.print if is_main_process() else (lambda *a, **k: None)
     say(
         f"[bold]lookright train[/] {len(train_sents):,} sentences -> {len(train_split.windows):,} windows "
@@ -210,7 +214,7 @@ def train(cfg: TrainConfig, console: Console | None = None) -> TrainResult:
 
     selection = F1_SELECTION if val_split is not None and cfg.select_best else None
     trainer = _make_trainer(cfg, model, tokenizer, train_split, val_split, labels, scheme, precision, console, selection)
-    result = run_training(trainer, cfg, say)
+    result = run_training(trainer, cfg, console)
     if not trainer.is_world_process_zero():
         return result
     card = ModelCard(
@@ -238,10 +242,7 @@ def train(cfg: TrainConfig, console: Console | None = None) -> TrainResult:
         result.validation = evaluate_split(
             model, tokenizer, val_split, labels, scheme, cfg.eval_batch_tokens, repeats=cfg.repeats
         )
-    if cfg.test:
-        test_sents = load_split(cfg.test, cfg, None)
-        test_tags = evaluation_tags(test_sents, "test", cfg, source_scheme, scheme, labels)
-        test_split = _encode(encoder, test_sents, test_tags, label_ids)
+    if test_split is not None:
         started = time.perf_counter()
         result.test = evaluate_split(
             model, tokenizer, test_split, labels, scheme, cfg.eval_batch_tokens, repeats=cfg.repeats

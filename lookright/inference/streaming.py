@@ -14,10 +14,11 @@ from itertools import islice
 from pathlib import Path
 from typing import IO
 
-from ..data.readers import iter_data, text_lines
+from ..data.readers import count_lines, iter_data, text_lines
 from .tagger import TaggedText, Tagger
 
 OUTPUT_FORMATS = ("jsonl", "conll")
+__all__ = ["OUTPUT_FORMATS", "Item", "count_lines", "iter_inputs", "iter_text_lines", "tag_stream", "write_result"]
 
 
 @dataclass
@@ -26,17 +27,6 @@ class Item:
 
     value: str | list[str]
     line: int | None = None
-
-
-def count_lines(path: str | os.PathLike, block: int = 1 << 20) -> int:
-    """Lines in a file, read in 1 MiB blocks (for an honest progress total on huge inputs)."""
-    count = 0
-    last = b"\n"
-    with open(path, "rb") as handle:
-        while chunk := handle.read(block):
-            count += chunk.count(b"\n")
-            last = chunk[-1:]
-    return count + (last != b"\n")
 
 
 def iter_text_lines(path: str | os.PathLike) -> Iterator[Item]:

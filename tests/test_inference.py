@@ -200,3 +200,92 @@ def test_merged_export_reloads_with_unmasking_and_identical_predictions(tagger, 
 def test_export_refuses_to_overwrite(trained_dir):
     result = CliRunner().invoke(app, ["export", "--model", str(trained_dir), "--output", str(trained_dir)])
     assert result.exit_code != 0
+
+
+# --- what predict accepts ----------------------------------------------------------------------
+
+
+def test_predict_refuses_a_conll_file_named_txt_until_told_its_format(tagger, trained_dir, conll2003, conll2000, tmp_path):
+    from lookright.errors import DataError
+    from lookright.inference.streaming import input_format
+
+    head = (conll2003 / "test.txt").read_text(encoding="utf-8").split("\n\n")[:5]
+    columns = tmp_path / "data.txt"
+    columns.write_text("\n\n".join(head) + "\n", encoding="utf-8")
+    tokens = tmp_path / "tokens.txt"
+    tokens.write_text("\n\n".join("\n".join(line.split()[0] for line in b.splitlines()) for b in head) + "\n",
+                      encoding="utf-8")
+    for path, reason in ((columns, "4 columns"), (tokens, "one-word lines")):
+        with pytest.raises(DataError, match=reason) as caught:
+            input_format(path)
+        assert (caught.value.path, caught.value.line) == (str(path), 1) and f"{path}:1:" in str(caught.value)
+        assert "--input-format conll" in str(caught.value) and "--input-format text" in str(caught.value)
+    with pytest.raises(DataError, match="4 columns"):
+        input_format(conll2003 / "test.txt")
+    with pytest.raises(DataError, match="3 columns"):
+        input_format(conll2000 / "test.txt")
+    docstart = tmp_path / "doc.txt"
+    docstart.write_text("\n-DOCSTART- -X- -X- O\n\nEU rejects German call .\n", encoding="utf-8")
+    with pytest.raises(DataError, match="-DOCSTART-") as caught:
+        input_format(docstart)
+    assert caught.value.line == 2
+    raw = tmp_path / "raw.txt"
+    raw.write_text("EU rejects German call .\nPeter Blackburn\n\nI love NY\n", encoding="utf-8")
+    assert input_format(raw) == "text" and input_format(columns, "conll") == "conll"
+
+    runner = CliRunner()
+    refused = runner.invoke(app, ["predict", "--model", str(trained_dir), "--input", str(columns)])
+    assert isinstance(refused.exception, DataError) and refused.exception.line == 1
+    out = tmp_path / "out.conll"
+    result = runner.invoke(app, ["predict", "--model", str(trained_dir), "--input", str(columns), "--input-format",
+                                 "conll", "--format", "conll", "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    sentences = read_conll(columns, label_column=None)
+    blocks = [[line.split("\t") for line in b.splitlines()] for b in out.read_text(encoding="utf-8").split("\n\n")
+              if b.strip()]
+    assert [[w for w, _ in rows] for rows in blocks] == [s.tokens for s in sentences]  # every sentence, every word
+    assert all(label in tagger.labels for rows in blocks for _, label in rows)
+    as_text = tmp_path / "lines.jsonl"
+    result = runner.invoke(app, ["predict", "--model", str(trained_dir), "--input", str(columns), "--input-format",
+                                 "text", "--output", str(as_text)])
+    assert result.exit_code == 0, result.output
+    lines = columns.read_text(encoding="utf-8").splitlines()
+    assert [json.loads(row)["text"] for row in as_text.read_text(encoding="utf-8").splitlines()] == lines
+    bad = runner.invoke(app, ["predict", "--model", str(trained_dir), "--input", str(columns), "--input-format", "csv"])
+    assert bad.exit_code != 0 and "--input-format" in bad.output
+
+
+@pytest.mark.parametrize(
+    "given, where",
+    [
+        ({"text": "EU rejects German call ."}, "dict"),
+        (None, "NoneType"),
+        (5, "int"),
+        (b"EU rejects", "bytes"),
+        (["fine", None], r"texts\[1\] is NoneType"),
+        (["fine", b"bytes"], r"texts\[1\] is bytes"),
+        ([["EU", "rejects"], ["EU", 7]], r"texts\[1\]\[1\] is int"),
+        ([{"text": "x"}], r"texts\[0\] is dict"),
+    ],
+)
+def test_tagger_accepts_only_documented_input_types_and_names_the_bad_item(tagger, given, where):
+    from lookright.errors import InputTypeError
+
+    with pytest.raises(InputTypeError, match=where) as caught:
+        tagger(given)
+    assert "str" in str(caught.value) and isinstance(caught.value, TypeError)
+    if not isinstance(given, (str, bytes)):
+        with pytest.raises(InputTypeError, match=where):
+            tagger.predict(given)
+
+
+def test_tagger_names_an_empty_or_spaced_pre_tokenised_word_and_keeps_every_other_input(tagger):
+    from lookright.errors import DataError
+
+    for words, shown in ((["EU", ""], "''"), (["EU", "New York"], "'New York'")):
+        with pytest.raises(DataError, match=rf"texts\[1\]\[1\] = {shown} is empty or contains whitespace"):
+            tagger.predict(["fine", words])
+    with pytest.raises(TypeError, match="list or tuple"):
+        tagger.predict("a str is one text: call tagger(text)")
+    results = tagger.predict(("EU rejects it .", ["Peter", "Blackburn"], [], ""))
+    assert [len(r.words) for r in results] == [4, 2, 0, 0]

@@ -349,3 +349,15 @@ def test_generation_reports_progress_for_every_prompt(generative_run):
     seen: list[int] = []
     labelled = tagger.label_words([["Peter", "sleeps"], ["Rome"], []], progress=seen.append)
     assert sum(seen) == 2 and [len(labels) for labels, _ in labelled] == [2, 1, 0]
+
+
+def test_generative_tagger_accepts_only_documented_input_types(generative_run):
+    from lookright.errors import InputTypeError
+
+    tagger = Tagger.load(generative_run.output)
+    for given, where in (({"text": "EU rejects it"}, "dict"), (["ok", None], r"texts\[1\] is NoneType"),
+                         ([["EU", 3]], r"texts\[0\]\[1\] is int"), (b"EU", "bytes")):
+        with pytest.raises(InputTypeError, match=where):
+            tagger(given)
+    results = tagger.predict(["EU rejects German call .", ["Peter", "Blackburn"]])
+    assert [[w.text for w in r.words] for r in results] == [["EU", "rejects", "German", "call", "."], ["Peter", "Blackburn"]]

@@ -23,6 +23,7 @@ from ..evaluation import EvaluationReport, evaluate_tags
 from ..modeling.artifact import ModelCard, load_model_dir
 from ..modeling.loading import Precision
 from .decoding import decode_sentence
+from .inputs import check_texts
 from .scoring import score_windows
 
 
@@ -175,9 +176,10 @@ class Tagger:
         A raw string is cut into sentences first (`lookright.data.segment`) unless
         `split_sentences=False`, so a document gets the labels its sentences get one by one; a list
         of words is one sentence. Sentences longer than the window are windowed, never truncated.
+        Anything else (a dict, None, bytes, an int...) raises `InputTypeError` naming the item.
         """
         items = []
-        for item in texts:
+        for item in check_texts(texts):
             if isinstance(item, str):
                 offsets = split_words(item)
                 ranges = sentence_ranges(item, offsets) if split_sentences else [(0, len(offsets))]
@@ -198,9 +200,10 @@ class Tagger:
         return results
 
     def __call__(self, texts: str | Sequence[str] | Sequence[Sequence[str]]) -> TaggedText | list[TaggedText]:
+        """One str -> one `TaggedText`; a list/tuple of texts (str or word lists) -> a list of them."""
         if isinstance(texts, str):
             return self.predict([texts])[0]
-        return self.predict(texts)
+        return self.predict(check_texts(texts, call="tagger"))
 
     def _tagged(self, text: str, words: list[str], offsets, labels: list[str], probs: list[float]) -> TaggedText:
         tagged_words = [

@@ -289,3 +289,24 @@ def test_tagger_names_an_empty_or_spaced_pre_tokenised_word_and_keeps_every_othe
         tagger.predict("a str is one text: call tagger(text)")
     results = tagger.predict(("EU rejects it .", ["Peter", "Blackburn"], [], ""))
     assert [len(r.words) for r in results] == [4, 2, 0, 0]
+
+
+# --- words a tokenizer maps to no subword ----------------------------------------------------------
+
+
+def test_every_word_comes_back_labelled_even_invisible_ones(tagger):
+    from test_alignment import INVISIBLE_WORDS
+
+    text = "EU \ufe0f rejects\u200d German\u200b call a\ufe0f ❤\ufe0f \u0301 co\u00adop \u2060 lamb ."
+    words = [text[s:e] for s, e in split_words(text)]
+    assert "".join(words) == "".join(c for c in text if not c.isspace() and c != "\u200b")  # nothing dropped
+    listed = [word for w in INVISIBLE_WORDS for word in ("EU", w)]
+    raw, pre = tagger.predict([text, listed], split_sentences=False)
+    assert [w.text for w in raw.words] == words and [w.text for w in pre.words] == listed
+    assert all(w.label in tagger.labels for w in (*raw.words, *pre.words))
+    import copy
+
+    card = copy.copy(tagger.card)
+    card.max_length, card.stride = 8, 2  # invisible words at window edges
+    small = Tagger(tagger.model, tagger.tokenizer, card)
+    assert [w.text for w in small.predict([listed])[0].words] == listed

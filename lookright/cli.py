@@ -278,7 +278,7 @@ def score(
     pred: Annotated[str, Opt("--pred", help="Predictions for the same sentences (any system).")],
     gold_column: Annotated[str, Opt("--gold-column")] = "-1",
     pred_column: Annotated[str, Opt("--pred-column")] = "-1",
-    scheme: Annotated[str | None, Opt("--scheme", help="Scheme to score in; default: the gold file's.")] = None,
+    scheme: Annotated[str | None, Opt("--scheme", help="Scheme both files are written in (kept as given); default: detect each, score in the gold file's.")] = None,
     output: Annotated[Path | None, Opt("--output", "-o")] = None,
 ) -> None:
     """Score a prediction file against gold, with the same metrics as `evaluate`: no model needed."""

@@ -310,3 +310,37 @@ def test_every_word_comes_back_labelled_even_invisible_ones(tagger):
     card.max_length, card.stride = 8, 2  # invisible words at window edges
     small = Tagger(tagger.model, tagger.tokenizer, card)
     assert [w.text for w in small.predict([listed])[0].words] == listed
+
+
+def test_evaluate_and_score_agree_on_the_same_files_repairs_included(tagger, conll2003, tmp_path):
+    import re
+
+    from lookright.evaluation.files import score_files
+
+    blocks = (conll2003 / "test.txt").read_text(encoding="utf-8").split("\n\n")[:60]
+    slipped = 0
+    for k in range(0, len(blocks), 10):  # in every 10th sentence the first span after O opens with I-: a slip
+        lines = blocks[k].splitlines()
+        after_o = [i == 0 or lines[i - 1].endswith(" O") for i in range(len(lines))]
+        starts = [i for i, line in enumerate(lines) if re.search(r" B-\S+$", line) and after_o[i]]
+        first = starts[0] if starts else None
+        if first is not None:
+            lines[first] = re.sub(r" B-(\S+)$", r" I-\1", lines[first])  # the NER column, not the chunk one
+            blocks[k], slipped = "\n".join(lines), slipped + 1
+    gold = tmp_path / "gold.txt"
+    gold.write_text("\n\n".join(blocks) + "\n", encoding="utf-8")
+    sentences = read_conll(gold, label_column=3)
+    pred = tmp_path / "pred.txt"
+    labels = tagger.tag_words([s.tokens for s in sentences])
+    pred.write_text("\n\n".join("\n".join(f"{w} {t}" for w, t in zip(s.tokens, tags))
+                                for s, tags in zip(sentences, labels)) + "\n", encoding="utf-8")
+
+    evaluated = tagger.evaluate(gold)
+    scored = score_files(gold, pred, gold_column=3)
+    assert slipped >= 3 and evaluated.repairs["gold"] == scored.repairs["gold"]
+    assert evaluated.repairs["gold"].transitions == slipped and evaluated.scheme == scored.scheme == "IOB2"
+    assert evaluated.counts == scored.counts and evaluated.counts.sentences == len(sentences)
+    assert evaluated.strict == scored.strict and evaluated.lenient == scored.lenient
+    made, written = evaluated.repairs["predictions"], scored.repairs["predictions"]
+    assert (made.transitions, made.sentences) == (written.transitions, written.sentences)
+    assert made.transitions > 0 and not made.repaired and not written.repaired  # strict sees them alike in both

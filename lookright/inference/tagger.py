@@ -13,7 +13,7 @@ import torch
 from ..alignment.encoder import WindowEncoder
 from ..alignment.subwords import join_words
 from ..alignment.windows import stitch
-from ..data.prepare import convert_all, input_scheme, require_tags
+from ..data.prepare import convert_all, input_scheme, require_tags, sentence_repairs
 from ..data.readers import read_data
 from ..data.schemes import tags_to_spans
 from ..data.segment import sentence_ranges
@@ -225,15 +225,21 @@ class Tagger:
         label_column: int | str | None = None,
         scheme: str | None = None,
     ) -> EvaluationReport:
-        """Score the model on a labelled file (or sentences) with strict and lenient span metrics."""
+        """Score the model on a labelled file (or sentences) with strict and lenient span metrics.
+
+        Gold tags are read in `scheme` (default: detected) and repaired where invalid; the report
+        says how many transitions were repaired and where the first one is.
+        """
         if isinstance(data, (str, os.PathLike)):
             column = self.card.label_column if label_column is None else label_column
             sentences = read_data(data, fmt=fmt, label_column=column)
         else:
             sentences = list(data)
         require_tags(sentences, "evaluation")
-        gold = convert_all(sentences, input_scheme(sentences, scheme), self.scheme, self.labels)
+        source = input_scheme(sentences, scheme)
+        gold = convert_all(sentences, source, self.scheme, self.labels)
         predicted = self.tag_words([s.tokens for s in sentences], [s.where for s in sentences])
         return evaluate_tags(
-            gold, predicted, self.scheme, tokens=[s.tokens for s in sentences], sources=[s.where for s in sentences]
+            gold, predicted, self.scheme, tokens=[s.tokens for s in sentences], sources=[s.where for s in sentences],
+            gold_repairs=sentence_repairs(sentences, source),
         )

@@ -310,7 +310,7 @@ def score(
     pred: Annotated[str, Opt("--pred", help="Predictions for the same sentences (any system).")],
     gold_column: Annotated[str, Opt("--gold-column")] = "-1",
     pred_column: Annotated[str, Opt("--pred-column")] = "-1",
-    scheme: Annotated[str | None, Opt("--scheme", help="Scheme to score in; default: the gold file's.")] = None,
+    scheme: Annotated[str | None, Opt("--scheme", help="Scheme both files are written in (kept as given); default: detect each, score in the gold file's.")] = None,
     output: Annotated[Path | None, Opt("--output", "-o")] = None,
 ) -> None:
     """Score a prediction file against gold, with the same metrics as `evaluate`: no model needed."""
@@ -330,7 +330,12 @@ def predict(
         Path | None, Opt("--input", help="File to tag, streamed: .txt (one text per line), .jsonl, CoNLL or CoNLL-U.")
     ] = None,
     output: Annotated[Path | None, Opt("--output", help="Write results here instead of stdout.")] = None,
-    output_format: Annotated[str, Opt("--format", help="jsonl (words, labels, spans) or conll (word<TAB>label).")] = "jsonl",
+    input_format: Annotated[
+        str,
+        Opt("--input-format", help="auto (by extension: .txt is one text per line, refused if it looks like CoNLL columns), "
+            "text, conll, conllu or jsonl."),
+    ] = "auto",
+    output_format: Annotated[str, Opt("--format", help="Output: jsonl (words, labels, spans) or conll (word<TAB>label).")] = "jsonl",
     batch_size: Annotated[int | None, Opt("--batch-size", help="Most sequences per forward pass.")] = None,
     chunk_size: Annotated[int, Opt("--chunk-size", help="Texts read and tagged at a time (bounds memory).")] = 512,
     split_sentences: Annotated[bool, Opt(help="Cut raw text into sentences before tagging.")] = True,
@@ -341,31 +346,27 @@ def predict(
     """Tag raw text or a file: one result per text with words, labels and character-offset spans."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from .inference import Tagger
-    from .inference.streaming import (
-        OUTPUT_FORMATS,
-        Item,
-        check_inputs,
-        count_lines,
-        iter_inputs,
-        tag_stream,
-        write_result,
-    )
+    from .inference import Tagger, streaming
+    from .inference.streaming import Item, check_inputs, count_lines, iter_inputs, tag_stream, write_result
 
     if not texts and input_file is None:
         raise typer.BadParameter("give texts as arguments or --input FILE")
-    if output_format not in OUTPUT_FORMATS:
-        raise typer.BadParameter(f"--format must be one of {', '.join(OUTPUT_FORMATS)}")
+    if output_format not in streaming.OUTPUT_FORMATS:
+        raise typer.BadParameter(f"--format must be one of {', '.join(streaming.OUTPUT_FORMATS)}")
+    if input_format.lower() not in (*streaming.INPUT_FORMATS, "txt"):
+        raise typer.BadParameter(f"--input-format must be one of {', '.join(streaming.INPUT_FORMATS)}")
     if input_file is not None and not input_file.is_file():
         raise typer.BadParameter(f"{input_file}: no such file")
-    if input_file is not None:
-        check_inputs(input_file)  # a bad line fails now, not after the model loaded and tagged up to it
+    reader = None
+    if input_file is not None:  # before the model loads: a CoNLL file named .txt, or a bad line, fails now
+        reader = streaming.input_format(input_file, input_format)
+        check_inputs(input_file, reader)
     tagger = Tagger.load(model, decoding=decoding, precision=precision, quantize=quantize)
 
     def items():
         yield from (Item(text) for text in texts or [])
         if input_file is not None:
-            yield from iter_inputs(input_file)
+            yield from iter_inputs(input_file, reader)
 
     handle = output.open("w", encoding="utf-8") if output is not None else sys.stdout
     total = count_lines(input_file) if input_file is not None else None

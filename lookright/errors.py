@@ -33,3 +33,7 @@ class UnmaskingError(LookrightError):
 
 class ModelError(LookrightError):
     """A model or a saved lookright directory cannot be used as asked."""
+
+
+class InputTypeError(LookrightError, TypeError):
+    """A value handed to a tagger is not one of the documented input types (also a TypeError)."""

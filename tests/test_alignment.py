@@ -80,6 +80,78 @@ def test_broken_tokenizer_offsets_fail_loudly_instead_of_mislabelling():
         split_into_pieces(BrokenOffsetsTokenizer(), [["Hello", "world"]], ["x.conll:7"])
 
 
+# Characters some tokenizer maps to no subword (BERT's normaliser deletes them all): variation
+# selector-16, zero-width space/joiner/non-joiner, BEL, ESC, a lone combining acute, BOM, soft
+# hyphen, word joiner; alone, after a letter or an emoji, and in runs.
+INVISIBLE_WORDS = [
+    "\ufe0f", "\u200b", "\u200d", "\u200c", "\x07", "\x1b", "\u0301", "\ufeff", "\u00ad", "\u2060",
+    "a\ufe0f", "\u2764\ufe0f", "\u200b\u200d\ufe0f",
+]
+
+
+@pytest.fixture(scope="module")
+def minilm():
+    """The packaged encoder's tokenizer (uncased WordPiece behind BERT's normaliser)."""
+    from lookright.modeling.loading import load_tokenizer
+    from lookright.modeling.resolve import ENCODER_ALIAS, resolve_model
+
+    return load_tokenizer(resolve_model(ENCODER_ALIAS))
+
+
+def _with_invisible_words() -> list[list[str]]:
+    mixed = [word for w in INVISIBLE_WORDS for word in ("EU", w)] + ["rejects"]
+    return [mixed, list(INVISIBLE_WORDS), ["\ufe0f"], ["\u200b", "lamb"], ["lamb", "\u0301"]]
+
+
+@pytest.mark.parametrize("which", ["tokenizer", "minilm"])
+def test_words_a_tokenizer_maps_to_no_subword_still_get_a_subword_of_their_own(which, request):
+    tokenizer = request.getfixturevalue(which)
+    sentences = _with_invisible_words()
+    for words, pieces in zip(sentences, split_into_pieces(tokenizer, sentences)):
+        assert len(pieces.spans) == len(words)
+        previous_end = 0
+        for w, (start, end) in enumerate(pieces.spans):
+            assert previous_end <= start < end <= len(pieces.ids), repr(words[w])
+            previous_end = end
+            piece = pieces.ids[start:end]
+            if which == "minilm" and not tokenizer([words[w]], add_special_tokens=False)["input_ids"][0]:
+                assert piece == [tokenizer.unk_token_id], repr(words[w])  # deleted by the normaliser: [UNK]
+            elif which == "tokenizer":
+                assert _decode_word(tokenizer, pieces, w) == words[w]  # byte-level BPE keeps every character
+        assert len(set(pieces.first_tokens)) == len(words)  # a labelled position per word, none shared
+
+
+@pytest.mark.parametrize("which", ["tokenizer", "minilm"])
+def test_invisible_words_at_window_edges_are_owned_exactly_once(which, request):
+    tokenizer = request.getfixturevalue(which)
+    sentences = _with_invisible_words()
+    encoder = WindowEncoder(tokenizer, max_length=8, stride=2)
+    windows = encoder.encode(sentences)
+    lengths = [len(words) for words in sentences]
+    owned = stitch(windows, [list(range(w.word_start, w.word_end)) for w in windows], lengths)
+    assert owned == [list(range(n)) for n in lengths]
+    assert any(w.word_start > 0 and sentences[w.sentence][w.word_start] in INVISIBLE_WORDS for w in windows)
+
+
+def test_offsets_that_skip_a_character_the_tokenizer_keeps_still_fail(minilm):
+    class SkipsLetters:  # drops "b" from its offsets, though "b" alone has a token
+        is_fast = True
+        unk_token_id = minilm.unk_token_id
+
+        def __call__(self, texts, **kwargs):
+            encoded = minilm(texts, **kwargs)
+            if "offset_mapping" in encoded:
+                encoded["offset_mapping"] = [
+                    [(s, e) if text[s:e] != "b" else (0, 0) for s, e in offsets]
+                    for text, offsets in zip(texts, encoded["offset_mapping"])
+                ]
+            return encoded
+
+    assert split_into_pieces(SkipsLetters(), [["a", "\ufe0f"]])[0].spans == [(0, 1), (1, 2)]
+    with pytest.raises(DataError, match=r"x.conll:7: word 1 \('b'\) is not covered"):
+        split_into_pieces(SkipsLetters(), [["a", "b"]], ["x.conll:7"])
+
+
 def test_join_words_gives_each_word_its_character_start():
     text, starts = join_words(["EU", "rejects", "it"])
     assert text == "EU rejects it"

@@ -248,3 +248,81 @@ def test_score_files_compares_any_prediction_file_with_gold(tmp_path):
     shifted.write_text("Peter B-PER\nSmith I-PER\nin O\nLyon B-LOC\n\nIBM B-ORG\n")
     with pytest.raises(DataError, match=r"shifted.conll:1: words differ .*gold.conll:1.*word 3: 'Paris' vs 'Lyon'"):
         score_files(gold, shifted)
+
+
+# --- invalid IOB transitions: counted and located, never silently repaired ---------------------
+
+# Three IOB2 sentences, two with `O I-X` slips (words 3 and 5 of the first, word 2 of the second);
+# the IOB1 file writes B-X only between adjacent X spans, and once, wrongly, after O (line 8).
+SLIPS = (
+    "Peter B-PER\nSmith I-PER\nin O\nParis I-LOC\nand O\nIBM I-ORG\n\n"
+    "BMW B-ORG\nsaid O\nMunich I-LOC\n\n"
+    "Bonn B-LOC\n"
+)
+IOB1_FILE = "Peter I-PER\nSmith I-PER\nJohn B-PER\nin O\nParis I-LOC\n\nin O\nIBM B-ORG\n"
+
+
+def test_score_counts_repaired_gold_transitions_and_keeps_an_iob2_file_iob2(tmp_path):
+    from lookright.evaluation.files import score_files
+
+    gold = tmp_path / "gold.conll"
+    gold.write_text(SLIPS)
+    fixed = tmp_path / "fixed.conll"
+    fixed.write_text(SLIPS.replace("Paris I-LOC", "Paris B-LOC").replace("IBM I-ORG", "IBM B-ORG")
+                     .replace("Munich I-LOC", "Munich B-LOC"))
+    for given in (None, "IOB2", "bio"):
+        report = score_files(gold, fixed, scheme=given)
+        assert report.scheme == "IOB2"  # three slips do not turn the file into IOB1
+        repairs = report.repairs["gold"]
+        assert (repairs.scheme, repairs.transitions, repairs.sentences) == ("IOB2", 3, 2)
+        assert (repairs.first, repairs.first_word, repairs.repaired) == (f"{gold}:1", 3, True)
+        assert report.repairs["predictions"].transitions == 0
+        assert report.strict.micro.f1 == 1.0  # repaired gold spans are the intended ones
+        assert (report.counts.sentences, report.counts.words, report.counts.gold_spans) == (3, 10, 6)  # nothing dropped
+    as_json = json.loads(json.dumps(report.to_dict()))["repairs"]["gold"]
+    assert as_json == {"scheme": "IOB2", "transitions": 3, "sentences": 2, "first": f"{gold}:1", "first_word": 3,
+                       "repaired": True}
+    console = Console(file=io.StringIO(), width=60)  # narrower than the line: it must not wrap
+    report.render(console)
+    assert f"gold: 3 invalid IOB2 transitions in 2 sentences (first at {gold}:1, word 3)" in console.file.getvalue()
+    assert score_files(gold, fixed, scheme="IOB1").scheme == "IOB1"  # the scheme the user gave is kept
+
+
+def test_an_iob1_file_is_detected_by_its_signature_and_its_stray_b_is_counted(tmp_path):
+    from lookright.evaluation.files import score_files
+
+    gold = tmp_path / "iob1.conll"
+    gold.write_text(IOB1_FILE)
+    report = score_files(gold, gold)
+    assert report.scheme == "IOB1" and report.counts.gold_spans == 4
+    repairs = report.repairs["gold"]
+    assert (repairs.transitions, repairs.sentences, repairs.first, repairs.first_word) == (1, 1, f"{gold}:7", 1)
+
+
+def test_score_reads_predictions_as_written_so_strict_counts_their_invalid_transitions(tmp_path):
+    from lookright.evaluation.files import score_files
+
+    gold = tmp_path / "gold.conll"
+    gold.write_text("Peter B-PER\nSmith I-PER\nin O\nParis B-LOC\n\nBonn B-LOC\nis O\n")
+    pred = tmp_path / "pred.conll"
+    pred.write_text("Peter B-PER\nSmith I-PER\nin O\nParis I-LOC\n\nBonn B-LOC\nis O\n")
+    report = score_files(gold, pred)
+    # strict (seqeval) drops the span opened by I-LOC: P = 2/2, R = 2/3, F1 = 0.8; lenient repairs it
+    assert report.strict.micro.recall == pytest.approx(2 / 3) and report.strict.micro.f1 == pytest.approx(0.8)
+    assert report.lenient.micro.f1 == 1.0
+    repairs = report.repairs["predictions"]
+    assert (repairs.transitions, repairs.sentences, repairs.first, repairs.repaired) == (1, 1, f"{pred}:1", False)
+    assert report.repairs["gold"].transitions == 0
+    empty = tmp_path / "none.conll"  # a system that found nothing is scored, not rejected as untyped tags
+    empty.write_text("Peter O\nSmith O\nin O\nParis O\n\nBonn O\nis O\n")
+    assert score_files(gold, empty).strict.micro.recall == 0.0
+
+
+def test_a_tag_foreign_to_the_declared_scheme_names_the_file_and_line(tmp_path):
+    from lookright.errors import DataError
+    from lookright.evaluation.files import score_files
+
+    gold = tmp_path / "gold.conll"
+    gold.write_text("Peter B-PER\n\nin O\nParis S-LOC\n")
+    with pytest.raises(DataError, match=r"gold.conll:3: tag 'S-LOC' is not valid in scheme IOB2"):
+        score_files(gold, gold, scheme="IOB2")

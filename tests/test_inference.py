@@ -193,7 +193,8 @@ def test_cli_predict_rejects_an_unknown_format(trained_dir):
     assert "--format" in result.output
 
 
-def test_merged_export_reloads_with_unmasking_and_identical_predictions(tagger, trained_dir, real_sentences, tmp_path):
+def test_merged_export_reloads_with_unmasking_and_identical_predictions(trained_dir, real_sentences, tmp_path):
+    """The export is written in the precision its source scores in here, so both predict the same."""
     from transformers import AutoModelForTokenClassification
 
     out = tmp_path / "exported"
@@ -201,15 +202,16 @@ def test_merged_export_reloads_with_unmasking_and_identical_predictions(tagger, 
     assert result.exit_code == 0, result.output
     assert not (out / "adapter_config.json").exists() and (out / "model.safetensors").exists()
 
-    exported = Tagger.load(out, precision="fp32")
+    source, exported = Tagger.load(trained_dir), Tagger.load(out)
+    assert exported.model.dtype == source.model.dtype
     texts = real_sentences[:30]
-    assert [t.to_dict() for t in exported.predict(texts)] == [t.to_dict() for t in tagger.predict(texts)]
+    assert [t.to_dict() for t in exported.predict(texts)] == [t.to_dict() for t in source.predict(texts)]
 
-    plain = AutoModelForTokenClassification.from_pretrained(out).eval()
+    plain = AutoModelForTokenClassification.from_pretrained(out, dtype=source.model.dtype).eval()
     assert plain.config.lookright_unmask is not None
-    ids = tagger.tokenizer(texts[0], return_tensors="pt")
+    ids = source.tokenizer(texts[0], return_tensors="pt")
     with torch.inference_mode():
-        want = tagger.model(**ids).logits
+        want = source.model(**ids).logits
         causal = plain(**ids).logits
         apply_saved_unmasking(plain)
         unmasked = plain(**ids).logits
@@ -220,3 +222,147 @@ def test_merged_export_reloads_with_unmasking_and_identical_predictions(tagger, 
 def test_export_refuses_to_overwrite(trained_dir):
     result = CliRunner().invoke(app, ["export", "--model", str(trained_dir), "--output", str(trained_dir)])
     assert result.exit_code != 0
+
+
+# --- what predict accepts ----------------------------------------------------------------------
+
+
+def test_predict_refuses_a_conll_file_named_txt_until_told_its_format(tagger, trained_dir, conll2003, conll2000, tmp_path):
+    from lookright.errors import DataError
+    from lookright.inference.streaming import input_format
+
+    head = (conll2003 / "test.txt").read_text(encoding="utf-8").split("\n\n")[:5]
+    columns = tmp_path / "data.txt"
+    columns.write_text("\n\n".join(head) + "\n", encoding="utf-8")
+    tokens = tmp_path / "tokens.txt"
+    tokens.write_text("\n\n".join("\n".join(line.split()[0] for line in b.splitlines()) for b in head) + "\n",
+                      encoding="utf-8")
+    for path, reason in ((columns, "4 columns"), (tokens, "one-word lines")):
+        with pytest.raises(DataError, match=reason) as caught:
+            input_format(path)
+        assert (caught.value.path, caught.value.line) == (str(path), 1) and f"{path}:1:" in str(caught.value)
+        assert "--input-format conll" in str(caught.value) and "--input-format text" in str(caught.value)
+    with pytest.raises(DataError, match="4 columns"):
+        input_format(conll2003 / "test.txt")
+    with pytest.raises(DataError, match="3 columns"):
+        input_format(conll2000 / "test.txt")
+    docstart = tmp_path / "doc.txt"
+    docstart.write_text("\n-DOCSTART- -X- -X- O\n\nEU rejects German call .\n", encoding="utf-8")
+    with pytest.raises(DataError, match="-DOCSTART-") as caught:
+        input_format(docstart)
+    assert caught.value.line == 2
+    raw = tmp_path / "raw.txt"
+    raw.write_text("EU rejects German call .\nPeter Blackburn\n\nI love NY\n", encoding="utf-8")
+    assert input_format(raw) == "text" and input_format(columns, "conll") == "conll"
+
+    runner = CliRunner()
+    refused = runner.invoke(app, ["predict", "--model", str(trained_dir), "--input", str(columns)])
+    assert isinstance(refused.exception, DataError) and refused.exception.line == 1
+    out = tmp_path / "out.conll"
+    result = runner.invoke(app, ["predict", "--model", str(trained_dir), "--input", str(columns), "--input-format",
+                                 "conll", "--format", "conll", "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    sentences = read_conll(columns, label_column=None)
+    blocks = [[line.split("\t") for line in b.splitlines()] for b in out.read_text(encoding="utf-8").split("\n\n")
+              if b.strip()]
+    assert [[w for w, _ in rows] for rows in blocks] == [s.tokens for s in sentences]  # every sentence, every word
+    assert all(label in tagger.labels for rows in blocks for _, label in rows)
+    as_text = tmp_path / "lines.jsonl"
+    result = runner.invoke(app, ["predict", "--model", str(trained_dir), "--input", str(columns), "--input-format",
+                                 "text", "--output", str(as_text)])
+    assert result.exit_code == 0, result.output
+    lines = columns.read_text(encoding="utf-8").splitlines()
+    assert [json.loads(row)["text"] for row in as_text.read_text(encoding="utf-8").splitlines()] == lines
+    bad = runner.invoke(app, ["predict", "--model", str(trained_dir), "--input", str(columns), "--input-format", "csv"])
+    assert bad.exit_code != 0 and "--input-format" in bad.output
+
+
+@pytest.mark.parametrize(
+    "given, where",
+    [
+        ({"text": "EU rejects German call ."}, "dict"),
+        (None, "NoneType"),
+        (5, "int"),
+        (b"EU rejects", "bytes"),
+        (["fine", None], r"texts\[1\] is NoneType"),
+        (["fine", b"bytes"], r"texts\[1\] is bytes"),
+        ([["EU", "rejects"], ["EU", 7]], r"texts\[1\]\[1\] is int"),
+        ([{"text": "x"}], r"texts\[0\] is dict"),
+    ],
+)
+def test_tagger_accepts_only_documented_input_types_and_names_the_bad_item(tagger, given, where):
+    from lookright.errors import InputTypeError
+
+    with pytest.raises(InputTypeError, match=where) as caught:
+        tagger(given)
+    assert "str" in str(caught.value) and isinstance(caught.value, TypeError)
+    if not isinstance(given, (str, bytes)):
+        with pytest.raises(InputTypeError, match=where):
+            tagger.predict(given)
+
+
+def test_tagger_names_an_empty_or_spaced_pre_tokenised_word_and_keeps_every_other_input(tagger):
+    from lookright.errors import DataError
+
+    for words, shown in ((["EU", ""], "''"), (["EU", "New York"], "'New York'")):
+        with pytest.raises(DataError, match=rf"texts\[1\]\[1\] = {shown} is empty or contains whitespace"):
+            tagger.predict(["fine", words])
+    with pytest.raises(TypeError, match="list or tuple"):
+        tagger.predict("a str is one text: call tagger(text)")
+    results = tagger.predict(("EU rejects it .", ["Peter", "Blackburn"], [], ""))
+    assert [len(r.words) for r in results] == [4, 2, 0, 0]
+
+
+# --- words a tokenizer maps to no subword ----------------------------------------------------------
+
+
+def test_every_word_comes_back_labelled_even_invisible_ones(tagger):
+    from test_alignment import INVISIBLE_WORDS
+
+    text = "EU \ufe0f rejects\u200d German\u200b call a\ufe0f ❤\ufe0f \u0301 co\u00adop \u2060 lamb ."
+    words = [text[s:e] for s, e in split_words(text)]
+    assert "".join(words) == "".join(c for c in text if not c.isspace() and c != "\u200b")  # nothing dropped
+    listed = [word for w in INVISIBLE_WORDS for word in ("EU", w)]
+    raw, pre = tagger.predict([text, listed], split_sentences=False)
+    assert [w.text for w in raw.words] == words and [w.text for w in pre.words] == listed
+    assert all(w.label in tagger.labels for w in (*raw.words, *pre.words))
+    import copy
+
+    card = copy.copy(tagger.card)
+    card.max_length, card.stride = 8, 2  # invisible words at window edges
+    small = Tagger(tagger.model, tagger.tokenizer, card)
+    assert [w.text for w in small.predict([listed])[0].words] == listed
+
+
+def test_evaluate_and_score_agree_on_the_same_files_repairs_included(tagger, conll2003, tmp_path):
+    import re
+
+    from lookright.evaluation.files import score_files
+
+    blocks = (conll2003 / "test.txt").read_text(encoding="utf-8").split("\n\n")[:60]
+    slipped = 0
+    for k in range(0, len(blocks), 10):  # in every 10th sentence the first span after O opens with I-: a slip
+        lines = blocks[k].splitlines()
+        after_o = [i == 0 or lines[i - 1].endswith(" O") for i in range(len(lines))]
+        starts = [i for i, line in enumerate(lines) if re.search(r" B-\S+$", line) and after_o[i]]
+        first = starts[0] if starts else None
+        if first is not None:
+            lines[first] = re.sub(r" B-(\S+)$", r" I-\1", lines[first])  # the NER column, not the chunk one
+            blocks[k], slipped = "\n".join(lines), slipped + 1
+    gold = tmp_path / "gold.txt"
+    gold.write_text("\n\n".join(blocks) + "\n", encoding="utf-8")
+    sentences = read_conll(gold, label_column=3)
+    pred = tmp_path / "pred.txt"
+    labels = tagger.tag_words([s.tokens for s in sentences])
+    pred.write_text("\n\n".join("\n".join(f"{w} {t}" for w, t in zip(s.tokens, tags))
+                                for s, tags in zip(sentences, labels)) + "\n", encoding="utf-8")
+
+    evaluated = tagger.evaluate(gold)
+    scored = score_files(gold, pred, gold_column=3)
+    assert slipped >= 3 and evaluated.repairs["gold"] == scored.repairs["gold"]
+    assert evaluated.repairs["gold"].transitions == slipped and evaluated.scheme == scored.scheme == "IOB2"
+    assert evaluated.counts == scored.counts and evaluated.counts.sentences == len(sentences)
+    assert evaluated.strict == scored.strict and evaluated.lenient == scored.lenient
+    made, written = evaluated.repairs["predictions"], scored.repairs["predictions"]
+    assert (made.transitions, made.sentences) == (written.transitions, written.sentences)
+    assert made.transitions > 0 and not made.repaired and not written.repaired  # strict sees them alike in both

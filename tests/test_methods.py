@@ -171,6 +171,20 @@ def test_the_grammar_reproduces_every_gold_response(pieces, conll2003):
         assert grammar.finished and [s for s, _ in grammar.spans()] == gold
 
 
+def test_the_grammar_spans_words_made_only_of_invisible_characters(pieces):
+    from test_alignment import INVISIBLE_WORDS
+
+    words = ["Peter", *INVISIBLE_WORDS, "Blackburn"]
+    assert all(pieces.word(w) for w in words)  # byte-level BPE gives every character a token
+    gold = [Span(0, 1, "PER"), Span(1, 4, "MISC"), Span(len(words) - 2, len(words), "PER")]
+    names = type_names(["PER", "MISC"])
+    grammar = SpanGrammar(words, pieces, names)
+    for token in pieces.response(words, gold, names):
+        assert token in grammar.allowed()
+        grammar.advance(token)
+    assert grammar.finished and [s for s, _ in grammar.spans()] == gold
+
+
 def test_any_choice_under_the_grammar_parses_to_valid_spans(pieces):
     words = "the cat saw the dog and the cat ran".split()
     names = type_names(["PER", "LOC"])
@@ -351,3 +365,38 @@ def test_generation_reports_progress_for_every_prompt(generative_run):
     seen: list[int] = []
     labelled = tagger.label_words([["Peter", "sleeps"], ["Rome"], []], progress=seen.append)
     assert sum(seen) == 2 and [len(labels) for labels, _ in labelled] == [2, 1, 0]
+
+
+def test_generative_tagger_accepts_only_documented_input_types(generative_run):
+    from lookright.errors import InputTypeError
+
+    tagger = Tagger.load(generative_run.output)
+    for given, where in (({"text": "EU rejects it"}, "dict"), (["ok", None], r"texts\[1\] is NoneType"),
+                         ([["EU", 3]], r"texts\[0\]\[1\] is int"), (b"EU", "bytes")):
+        with pytest.raises(InputTypeError, match=where):
+            tagger(given)
+    results = tagger.predict(["EU rejects German call .", ["Peter", "Blackburn"]])
+    assert [[w.text for w in r.words] for r in results] == [["EU", "rejects", "German", "call", "."], ["Peter", "Blackburn"]]
+
+
+def test_encoder_trains_evaluates_and_predicts_words_its_tokenizer_maps_to_no_subword(conll2003, tmp_path):
+    from test_alignment import INVISIBLE_WORDS
+
+    blocks = (conll2003 / "train.txt").read_text(encoding="utf-8").split("\n\n")[1:25]
+    with_invisible = []
+    for k, block in enumerate(blocks):  # one invisible word (label O) after the first word of every sentence
+        lines = block.splitlines()
+        with_invisible.append("\n".join([lines[0], f"{INVISIBLE_WORDS[k % len(INVISIBLE_WORDS)]} SYM O O", *lines[1:]]))
+    data = tmp_path / "invisible.txt"
+    data.write_text("\n\n".join(with_invisible) + "\n", encoding="utf-8")
+    run = train(_config(None, conll2003, tmp_path / "enc", method="encoder", train=str(data), validation=str(data),
+                        test=str(data), max_train_sentences=None, max_steps=2))
+    sentences = [line.split("\n") for line in with_invisible]
+    assert run.test.counts.sentences == len(sentences) and run.test.counts.words == sum(map(len, sentences))
+    tagger = Tagger.load(tmp_path / "enc")
+    words = [line.split(" ")[0] for line in with_invisible[0].splitlines()]
+    labels = tagger.tag_words([words])[0]
+    assert len(labels) == len(words) and all(label in tagger.labels for label in labels)
+    tagged = tagger(f"Peter {INVISIBLE_WORDS[0]} Blackburn\u200d visited \u0301 Brussels")
+    assert [w.text for w in tagged.words] == ["Peter", "\ufe0f", "Blackburn", "\u200d", "visited", "\u0301", "Brussels"]
+    assert all(w.label in tagger.labels for w in tagged.words)

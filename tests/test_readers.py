@@ -246,3 +246,88 @@ def test_read_data_dispatch(tmp_path: Path) -> None:
         read_data(conll, fmt="csv")
     with pytest.raises(ValueError, match="column number"):
         read_data(conll, fmt="conll", label_column="upos")
+
+
+# --- line endings ------------------------------------------------------------------------------
+
+ENDINGS = {"LF": "\n", "CRLF": "\r\n", "CR": "\r", "mixed": None}
+
+
+def with_endings(text: str, ending: str) -> bytes:
+    """`text` (written with \\n) re-ended with `ending`; "mixed" cycles CRLF, LF and CR line by line.
+
+    (In that order a CR is never followed by a bare LF, which would read as one CRLF.)
+    """
+    lines = text.split("\n")
+    if ENDINGS[ending] is not None:
+        return ENDINGS[ending].join(lines).encode()
+    cycle = ["\r\n", "\n", "\r"]
+    return "".join(line + cycle[k % 3] for k, line in enumerate(lines[:-1])).encode() + lines[-1].encode()
+
+
+CONLL = "-DOCSTART- -X- -X- O\n\nEU NNP B-NP B-ORG\nrejects VBZ B-VP O\n\nPeter NNP B-NP B-PER\n\nBlackburn NNP B-NP B-PER\n"
+JSONL = '{"tokens": ["EU", "rejects"], "tags": ["B-ORG", "O"]}\n\n{"text": "Peter Blackburn", "spans": []}\n'
+
+
+def _facts(sentences) -> list[tuple]:
+    return [(s.tokens, s.tags, s.line, s.doc_id, s.text) for s in sentences]
+
+
+@pytest.mark.parametrize("ending", ENDINGS)
+def test_every_line_ending_gives_the_same_sentences(tmp_path: Path, ending: str) -> None:
+    from lookright.inference.streaming import iter_inputs
+
+    for name, content, kwargs in (("c.txt", CONLL, {"label_column": 3}), ("ud.conllu", CONLLU, {}), ("d.jsonl", JSONL, {})):
+        expected = _facts(read_data(write(tmp_path, "lf-" + name, content), **kwargs))
+        got = _facts(read_data(write(tmp_path, name, with_endings(content, ending)), **kwargs))
+        assert got == expected, name
+        assert not any("\r" in t for s in got for t in (*s[0], *(s[1] or []))), name
+    from lookright.evaluation.files import score_files
+
+    counts = score_files(tmp_path / "c.txt", tmp_path / "lf-c.txt").counts  # `score` reads the same way
+    assert (counts.sentences, counts.words, counts.gold_spans) == (3, 4, 3)
+    texts = "EU rejects German call.\n\nPeter Blackburn\n"
+    items = [(i.value, i.line) for i in iter_inputs(write(tmp_path, "t.txt", with_endings(texts, ending)))]
+    assert items == [("EU rejects German call.", 1), ("", 2), ("Peter Blackburn", 3)]
+
+
+@pytest.mark.parametrize("ending", ENDINGS)
+def test_an_error_on_line_n_is_reported_as_line_n_under_every_ending(tmp_path: Path, ending: str) -> None:
+    bad_columns = CONLL.replace("Peter NNP B-NP B-PER", "Peter NNP B-PER")  # line 6
+    fails_at(write(tmp_path, "c.txt", with_endings(bad_columns, ending)), 6, "expected 4 columns")
+    undecodable = with_endings(CONLL, ending).replace(b"Blackburn", b"Bl\xe4ckburn")  # line 8, byte 3
+    assert "byte 3 of the line" in str(fails_at(write(tmp_path, "u.txt", undecodable), 8, "utf-8"))
+    fails_at(write(tmp_path, "ud.conllu", with_endings(CONLLU.replace("\tPUNCT", ""), ending)), 8, "expected 10")
+    fails_at(write(tmp_path, "d.jsonl", with_endings(JSONL + '{"tokens": 1}\n', ending)), 4, "non-empty list")
+
+
+@pytest.mark.parametrize("block", [1, 2, 3, 5, 1 << 20])
+def test_line_endings_split_across_read_blocks_count_once(tmp_path: Path, block: int) -> None:
+    import io
+
+    from lookright.data.readers import count_lines, raw_lines
+
+    data = b"a\r\nbb\r\rc\n\nd\r\n\re\r"
+    expected = data.decode().splitlines()
+    assert [line.decode() for line in raw_lines(io.BytesIO(data), block)] == expected
+    path = write(tmp_path, "x.txt", data)
+    assert count_lines(path, block) == len(expected) == 8
+    assert count_lines(write(tmp_path, "y.txt", b"a\rb"), block) == 2
+
+
+def test_a_cr_only_file_streams_block_by_block(tmp_path: Path) -> None:
+    import io
+
+    from lookright.data.readers import raw_lines
+
+    class Counting(io.BytesIO):
+        reads = 0
+
+        def read(self, size=-1):
+            self.reads += 1
+            return super().read(size)
+
+    stream = Counting(b"EU B-ORG\r" * 100_000)  # 900 KB, no b"\n" anywhere
+    lines = raw_lines(stream, block=4096)
+    assert next(lines) == b"EU B-ORG" and stream.reads == 1
+    assert sum(1 for _ in lines) == 99_999

@@ -171,7 +171,9 @@ def test_invalid_transitions(tags: list[str], scheme: str, positions: list[int])
     [
         ([["B-PER", "I-PER", "O"], ["O", "B-LOC"]], "IOB2"),
         ([["I-PER", "I-PER", "O"], ["I-LOC", "B-LOC"]], "IOB1"),
-        ([["B-PER", "I-ORG"]], "IOB1"),
+        ([["B-PER", "I-ORG"]], "IOB2"),  # breaks each scheme once: a tie is IOB2
+        ([["B-PER", "I-PER", "O"]] * 5 + [["O", "I-PER"]], "IOB2"),  # a slip in IOB2 data does not make it IOB1
+        ([["I-PER", "B-PER", "O"]] * 5 + [["O", "B-LOC"]], "IOB1"),  # nor a stray B-X in IOB1 data IOB2
         ([["S-PER", "O"], ["B-LOC", "E-LOC"]], "BIOES"),
         ([["U-PER", "O"]], "BIOES"),
         ([["I-PER", "O", "I-LOC"]], "IO"),

@@ -56,6 +56,19 @@ def test_whitespace_of_every_kind_separates_and_is_never_in_a_word() -> None:
     assert split_words(text)[1] == (2, 3)
 
 
+def test_invisible_characters_stay_in_words_or_become_words_unless_they_separate() -> None:
+    """Nothing is dropped: every character is in a word, or is a documented separator."""
+    import regex
+
+    text = "EU \ufe0f rejects\u200d a\ufe0f \u2764\ufe0f \u0301x \u0301 co\u00adop w\u2060j \u200d\u200d z\u200bq \x07 \ufeff!"
+    found = words(text)
+    assert found == ["EU", "\ufe0f", "rejects", "\u200d", "a\ufe0f", "\u2764\ufe0f", "\u0301x", "\u0301", "co", "\u00ad",
+                     "op", "w", "\u2060", "j", "\u200d\u200d", "z", "q", "!"]
+    inside = {i for s, e in split_words(text) for i in range(s, e)}
+    outside = {text[i] for i in range(len(text)) if i not in inside}
+    assert all(regex.fullmatch(r"[\s\p{Cc}\u200b\ufeff]", c) for c in outside)
+
+
 @pytest.mark.parametrize("text", ["", " ", "\t\n\u00a0\u3000"])
 def test_blank_text_has_no_words(text: str) -> None:
     assert split_words(text) == []

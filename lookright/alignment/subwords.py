@@ -5,14 +5,16 @@ Llama and Gemma tokenizers, transformers#25082/#31437). We never ask the tokeniz
 token belongs to: the words are joined with single spaces (the convention of CoNLL-style training
 data), so we know each word's character span, and we assign every token to the word its character
 offsets overlap. A word's labelled position is its first overlapping token. The alignment is then
-checked: every character of every word must be covered by a token, otherwise the tokenizer's
-offsets are broken and we say so instead of silently mislabelling.
+checked: every character of every word must be covered by a token, unless the tokenizer maps that
+character to nothing (normalisers delete U+FE0F, zero-width and control characters); otherwise the
+offsets are broken and we say so instead of silently mislabelling. A word all of whose characters
+are deleted gets the unknown token, so it is never skipped.
 """
 
 from __future__ import annotations
 
 import bisect
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from ..errors import DataError
@@ -40,12 +42,22 @@ def join_words(words: Sequence[str]) -> tuple[str, list[int]]:
 
 
 def _align(
-    words: Sequence[str], starts: list[int], offsets: Sequence[tuple[int, int]], where: str
-) -> list[tuple[int, int]]:
+    words: Sequence[str],
+    starts: list[int],
+    offsets: Sequence[tuple[int, int]],
+    where: str,
+    drops: Callable[[str], bool],
+) -> list[tuple[int, int] | None]:
+    """Each word's `[first, end)` token span; None for a word whose characters the tokenizer all drops.
+
+    A character no token covers is fine only when the tokenizer maps it to no subword on its own
+    (`drops`: BERT's normaliser deletes U+FE0F, U+200B, control characters, lone combining marks...);
+    any other gap means the offsets are wrong, and that is an error rather than a mislabelled word.
+    """
     ends = [s + len(w) for s, w in zip(starts, words)]
     first: list[int | None] = [None] * len(words)
     last: list[int] = [-1] * len(words)
-    covered = [0] * len(words)
+    covered = bytearray(ends[-1] if ends else 0)  # 1 where some token covers the character
     for t, (s, e) in enumerate(offsets):
         if e <= s:
             continue  # special tokens and other zero-width pieces
@@ -60,24 +72,63 @@ def _align(
                 elif last[w] != t - 1 and last[w] != t:
                     raise DataError(f"tokens of word {w} ({words[w]!r}) are not contiguous; the tokenizer offsets look broken", where)
                 last[w] = t
-                covered[w] += hi - lo
+                covered[lo:hi] = b"\x01" * (hi - lo)
             w += 1
-    spans = []
+    spans: list[tuple[int, int] | None] = []
     for w, word in enumerate(words):
-        if first[w] is None or covered[w] < len(word):
+        gaps = [c for k, c in enumerate(word) if not covered[starts[w] + k]]
+        if gaps and not all(drops(c) for c in gaps):
             raise DataError(
                 f"word {w} ({word!r}) is not covered by the tokenizer's character offsets "
-                f"(covered {covered[w]} of {len(word)} characters); this tokenizer's offset mapping is unreliable",
+                f"(covered {len(word) - len(gaps)} of {len(word)} characters); this tokenizer's offset mapping is unreliable",
                 where,
             )
-        spans.append((first[w], last[w] + 1))
+        spans.append(None if first[w] is None else (first[w], last[w] + 1))
     return spans
+
+
+def stand_in_token(tokenizer) -> int:
+    """The subword of a word the tokenizer maps to nothing: its unknown token, else U+FFFD's first subword.
+
+    Such a word (U+FE0F, U+200B, a lone combining mark... for an uncased BERT) must still be seen by
+    the model and get a label, so it is given a token of its own rather than being skipped.
+    """
+    unk = getattr(tokenizer, "unk_token_id", None)
+    if unk is not None:
+        return unk
+    replacement = tokenizer(["\ufffd"], add_special_tokens=False)["input_ids"][0]
+    if not replacement:
+        raise DataError(f"{type(tokenizer).__name__} has no unknown token and drops U+FFFD: some words would get no subword")
+    return replacement[0]
+
+
+def _give_tokens(ids: list[int], spans: list[tuple[int, int] | None], stand_in: int) -> tuple[list[int], list[tuple[int, int]]]:
+    """Insert `stand_in` for every word without tokens, right after the previous word's tokens."""
+    out_ids: list[int] = []
+    out_spans: list[tuple[int, int]] = []
+    taken = 0  # tokens of `ids` already copied
+    for span in spans:
+        if span is None:
+            out_spans.append((len(out_ids), len(out_ids) + 1))
+            out_ids.append(stand_in)
+            continue
+        start, end = span
+        out_ids.extend(ids[taken:end])  # tokens between words (a lone "Ġ") stay before the word
+        shift = len(out_ids) - end
+        out_spans.append((start + shift, end + shift))
+        taken = end
+    out_ids.extend(ids[taken:])
+    return out_ids, out_spans
 
 
 def split_into_pieces(
     tokenizer, sentences: Sequence[Sequence[str]], wheres: Sequence[str] | None = None
 ) -> list[WordPieces]:
-    """Tokenise whole sentences at once (fast, batched) and align subwords to words by offsets."""
+    """Tokenise whole sentences at once (fast, batched) and align subwords to words by offsets.
+
+    A word the tokenizer maps to no subword at all gets `stand_in_token` (the unknown token), so
+    every word has a labelled position in training, evaluation and prediction.
+    """
     if not getattr(tokenizer, "is_fast", False):
         raise DataError(f"{type(tokenizer).__name__} is not a fast tokenizer: character offsets are needed for alignment")
     for i, words in enumerate(sentences):
@@ -92,11 +143,21 @@ def split_into_pieces(
         return_offsets_mapping=True,
         return_attention_mask=False,
     )
+    dropped: dict[str, bool] = {}
+
+    def drops(char: str) -> bool:
+        if char not in dropped:
+            dropped[char] = not tokenizer([char], add_special_tokens=False)["input_ids"][0]
+        return dropped[char]
+
     pieces = []
     for i, (words, (_, starts)) in enumerate(zip(sentences, texts_starts)):
         where = wheres[i] if wheres else f"sentence {i}"
-        spans = _align(words, starts, encoded["offset_mapping"][i], where)
-        pieces.append(WordPieces(ids=list(encoded["input_ids"][i]), spans=spans))
+        spans = _align(words, starts, encoded["offset_mapping"][i], where, drops)
+        ids = list(encoded["input_ids"][i])
+        if None in spans:
+            ids, spans = _give_tokens(ids, spans, stand_in_token(tokenizer))
+        pieces.append(WordPieces(ids=ids, spans=spans))
     return pieces
 
 

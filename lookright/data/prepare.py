@@ -7,10 +7,62 @@ use labels the model knows: an unseen type is an error pointing at the sentence,
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from ..errors import DataError
-from .schemes import convert_tags, detect_scheme, normalize_scheme
+from .schemes import convert_tags, detect_scheme, invalid_transitions, normalize_scheme
 from .sentence import Sentence
+
+
+@dataclass(frozen=True)
+class Repairs:
+    """Tag transitions one side's tags break in `scheme` (`O I-PER` in IOB2), counted, not hidden.
+
+    `repaired`: whether they were repaired before scoring (the conlleval reading: an I-X that
+    continues nothing starts a span), as gold tags always are; predictions scored as written keep
+    them, so strict scores count them as errors and lenient scores repair them.
+    """
+
+    scheme: str
+    transitions: int = 0
+    sentences: int = 0
+    first: str | None = None  # `file:line` of the first sentence with one
+    first_word: int | None = None  # and the word (0-based) in it
+    repaired: bool = True
+
+    def describe(self, side: str) -> str:
+        """One line for a report, or "" when there is nothing to say."""
+        if not self.transitions:
+            return ""
+        what = "repaired as conlleval does"
+        if not self.repaired:
+            what = "scored as written: strict counts them as errors, lenient repairs them"
+        return (
+            f"{side}: {self.transitions} invalid {self.scheme} transition{'s' if self.transitions != 1 else ''} "
+            f"in {self.sentences} sentence{'s' if self.sentences != 1 else ''} "
+            f"(first at {self.first}, word {self.first_word}), {what}"
+        )
+
+
+def find_repairs(
+    tags: Sequence[Sequence[str]], wheres: Sequence[str] | None, scheme: str, *, repaired: bool = True
+) -> Repairs:
+    """Count the transitions `tags` break in `scheme`, and where the first one is."""
+    scheme = normalize_scheme(scheme)
+    transitions = sentences = 0
+    first = first_word = None
+    for i, sentence in enumerate(tags):
+        bad = invalid_transitions(sentence, scheme)
+        if bad:
+            transitions, sentences = transitions + len(bad), sentences + 1
+            if first_word is None:
+                first, first_word = (wheres[i] if wheres is not None else f"sentence {i}"), bad[0]
+    return Repairs(scheme, transitions, sentences, first, first_word, repaired)
+
+
+def sentence_repairs(sentences: Sequence[Sentence], scheme: str, *, repaired: bool = True) -> Repairs:
+    """`find_repairs` over labelled sentences, located by their file and line."""
+    return find_repairs([s.tags or [] for s in sentences], [s.where for s in sentences], scheme, repaired=repaired)
 
 
 def require_tags(sentences: Sequence[Sentence], what: str) -> None:
@@ -46,7 +98,10 @@ def convert_all(
     for s in sentences:
         tags = list(s.tags or [])
         if target_scheme != "NONE":  # also normalises BILOU's L-/U- to BIOES's E-/S-
-            tags = convert_tags(tags, source_scheme, target_scheme)
+            try:
+                tags = convert_tags(tags, source_scheme, target_scheme)
+            except ValueError as error:  # a tag foreign to the declared scheme (E-PER in IOB2)
+                raise DataError(str(error), s.source, s.line) from None
         if known is not None:
             for k, tag in enumerate(tags):
                 if tag not in known:

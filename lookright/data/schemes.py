@@ -212,31 +212,44 @@ def detect_scheme(tag_sequences: Iterable[Sequence[str]]) -> str:
     - some non-O tag is not `P-TYPE` with P in B/I/E/S/L/U (POS tags like `NN`, `$`, `-LRB-`),
       or there is no tag besides O -> NONE, the only scheme in which every such tag is valid;
     - any E-/S-/L-/U- prefix -> BIOES;
-    - any B- prefix -> IOB1 if some I-X begins a span (first word, after O or after another
-      type: how IOB1 starts spans), else IOB2;
+    - any B- prefix -> IOB1 or IOB2, whichever the data breaks in fewer places: IOB2 is broken by
+      an I-X that starts a span (first word, after O or after another type), IOB1 by a B-X that
+      does not follow an X tag (IOB1 only writes B-X between two adjacent X spans). So a few
+      `O I-PER` slips in an IOB2 file keep it IOB2, and a few stray B-X in an IOB1 file keep it
+      IOB1; a tie is IOB2;
     - only I- and O -> IO.
-    A wrong guess among IO, IOB1 and IOB2 is harmless: all three decode to the same spans.
+    A wrong guess among IO, IOB1 and IOB2 is harmless to the spans: all three decode alike. It
+    decides how many invalid transitions a report says were repaired.
     """
     prefixes: set[str] = set()
-    i_starts_span = False
+    iob1_breaks = iob2_breaks = 0
     for tags in tag_sequences:
-        previous = "O"
+        previous = ""  # type of the previous tag, "" after O and at the start
         for tag in tags:
+            kind = ""
             if tag != "O":
                 prefix, dash, kind = tag.partition("-")
                 if not dash or not kind or prefix not in ("B", "I", "E", "S", "L", "U"):
                     return NONE
                 prefixes.add(prefix)
-                if prefix == "I" and (previous == "O" or previous.partition("-")[2] != kind):
-                    i_starts_span = True
-            previous = tag
+                if kind != previous:
+                    iob2_breaks += prefix == "I"
+                    iob1_breaks += prefix == "B"
+            previous = kind
     if not prefixes:
         return NONE
     if prefixes & {"E", "S", "L", "U"}:
         return BIOES
     if "B" in prefixes:
-        return IOB1 if i_starts_span else IOB2
+        return IOB1 if iob1_breaks < iob2_breaks else IOB2
     return IO
+
+
+def normalize_tags(tags: Sequence[str], scheme: str) -> list[str]:
+    """`tags` spelt as the scheme's canonical prefixes (BILOU's L-/U- become E-/S-), nothing repaired."""
+    if normalize_scheme(scheme) != BIOES:
+        return list(tags)
+    return [_BILOU[tag[0]] + tag[1:] if tag[:1] in _BILOU and tag[1:2] == "-" else tag for tag in tags]
 
 
 def label_set(tag_sequences: Iterable[Sequence[str]], scheme: str) -> list[str]:

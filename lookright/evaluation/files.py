@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 
-from ..data.prepare import convert_all, input_scheme, require_tags
+from ..data.prepare import convert_all, input_scheme, require_tags, sentence_repairs
 from ..data.readers import read_data
-from ..data.schemes import normalize_scheme
+from ..data.schemes import normalize_tags
 from ..errors import DataError
 from .metrics import evaluate_tags
 from .report import EvaluationReport
@@ -21,7 +21,12 @@ def score_files(
     scheme: str | None = None,
     fmt: str = "auto",
 ) -> EvaluationReport:
-    """Both files must hold the same sentences and words; tags may use different BIO-family schemes."""
+    """Both files must hold the same sentences and words; tags may use different BIO-family schemes.
+
+    Both files are read in `scheme` when given, else each in its detected scheme, and scored in the
+    gold file's. Invalid gold transitions are repaired; predictions in the scoring scheme are scored
+    as written (as `evaluate` scores a model), others converted. The report counts both.
+    """
     gold = read_data(gold_path, fmt=fmt, label_column=gold_column)
     pred = read_data(pred_path, fmt=fmt, label_column=pred_column)
     require_tags(gold, "gold")
@@ -37,7 +42,17 @@ def score_files(
                 p.source,
                 p.line,
             )
-    target = normalize_scheme(scheme) if scheme else input_scheme(gold, None)
-    gold_tags = convert_all(gold, input_scheme(gold, scheme), target)
-    pred_tags = convert_all(pred, input_scheme(pred, scheme), target)
-    return evaluate_tags(gold_tags, pred_tags, target, [s.tokens for s in gold], [s.where for s in gold])
+    gold_scheme, pred_scheme = input_scheme(gold, scheme), input_scheme(pred, scheme)
+    target = gold_scheme  # the scheme given, else the gold file's
+    if pred_scheme == "NONE" and all(tag == "O" for p in pred for tag in p.tags):
+        pred_scheme = target  # a system that found no span at all: its O tags are valid in any scheme
+    gold_tags = convert_all(gold, gold_scheme, target)
+    pred_tags = convert_all(pred, pred_scheme, target)  # valid tags: a prediction file in another scheme
+    as_written = pred_scheme == target and target != "IOB1"
+    if as_written:  # scored as `evaluate` scores a model's output: strict sees its invalid transitions
+        pred_tags = [normalize_tags(p.tags, target) for p in pred]
+    return evaluate_tags(
+        gold_tags, pred_tags, target, [s.tokens for s in gold], [s.where for s in gold],
+        gold_repairs=sentence_repairs(gold, gold_scheme),
+        pred_repairs=sentence_repairs(pred, pred_scheme, repaired=not as_written),
+    )

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from seqeval.metrics import classification_report
 from seqeval.scheme import IOB2, IOBES
 
+from ..data.prepare import Repairs, find_repairs
 from ..data.schemes import convert_tags, tags_to_spans
 from .report import (
     Confusion,
@@ -53,13 +54,20 @@ def evaluate_tags(
     tokens: Sequence[Sequence[str]] | None = None,
     sources: Sequence[str] | None = None,
     max_examples: int = 5,
+    *,
+    gold_repairs: Repairs | None = None,
+    pred_repairs: Repairs | None = None,
 ) -> EvaluationReport:
     """Strict and lenient span metrics, token accuracy, confusions and located error examples.
 
     `scheme` is one of IOB1, IOB2, BIOES, IO or NONE (plain per-word tags such as POS, where the
-    "span" metrics are per-tag scores over words and strict equals lenient).
+    "span" metrics are per-tag scores over words and strict equals lenient). `gold_repairs`: what
+    the caller repaired in the gold tags before; `pred_repairs` defaults to the invalid transitions
+    of `pred` as given (repaired only in IOB1, which strict scoring reads through IOB2).
     """
     _validate(gold, pred, scheme, tokens, sources)
+    if pred_repairs is None:
+        pred_repairs = find_repairs(pred, sources, scheme, repaired=scheme == "IOB1")
     words = sum(len(sentence) for sentence in gold)
     correct_words = sum(g == p for gs, ps in zip(gold, pred) for g, p in zip(gs, ps))
 
@@ -100,6 +108,7 @@ def evaluate_tags(
             gold_spans=sum(map(len, gold_spans)),
             pred_spans=sum(map(len, pred_spans)),
         ),
+        repairs={"gold": gold_repairs, "predictions": pred_repairs},
     )
 
 

@@ -7,12 +7,14 @@ span metric says which convention (strict or conlleval-lenient) produced it.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+
+from ..data.prepare import Repairs
 
 # Above this many labels a confusion matrix is unreadable in a terminal; it stays in the JSON.
 MAX_RENDERED_LABELS = 25
@@ -104,6 +106,8 @@ class EvaluationReport:
     # mean -log p(gold label) per word; only models that score every label give it. Smooth where F1
     # is still flat (early in training), so successive halving can rank short runs by it.
     log_loss: float | None = None
+    # invalid tag transitions of the gold tags (None: not counted) and of the predictions
+    repairs: dict[str, Repairs | None] = field(default_factory=dict)
 
     @property
     def headline(self) -> float:
@@ -131,6 +135,7 @@ class EvaluationReport:
                 bucket: [asdict(example) for example in examples] for bucket, examples in self.examples.items()
             },
             "counts": asdict(self.counts),
+            "repairs": {side: asdict(r) if r is not None else None for side, r in self.repairs.items()},
             **({"log_loss": self.log_loss} if self.log_loss is not None else {}),
         }
 
@@ -150,6 +155,9 @@ class EvaluationReport:
             f"(scheme {self.scheme}, {c.sentences} sentences, {c.words} words{spans}"
             + (f", log loss {self.log_loss:.4f})" if self.log_loss is not None else ")")
         )
+        for side, repairs in self.repairs.items():
+            if repairs is not None and repairs.transitions:  # one unwrapped line: it holds a path to copy
+                console.print(f"[yellow]{repairs.describe(side)}[/yellow]", soft_wrap=True, highlight=False)
         console.print(self._overall_table())
         console.print(f"  {self.strict.description}")
         if self.scheme != "NONE":

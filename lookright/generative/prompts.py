@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from ..alignment.subwords import stand_in_token
 from ..data.schemes import Span
 
 NATURAL_NAMES = {
@@ -84,8 +85,8 @@ class PieceTokenizer:
                 cached = tuple(full[len(self._anchor) :])
             else:
                 cached = tuple(self.tokenizer(piece, add_special_tokens=False)["input_ids"])
-            if not cached:
-                raise ValueError(f"piece {piece!r} tokenises to nothing")
+            if not cached:  # a word the tokenizer maps to no subword (U+FE0F for a normalising one)
+                cached = (stand_in_token(self.tokenizer),)
             self.cache[piece] = cached
         return cached
 

@@ -11,7 +11,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..data.prepare import convert_all, input_scheme, require_tags
+from ..data.prepare import Repairs, convert_all, input_scheme, require_tags, sentence_repairs
 from ..data.readers import read_data
 from ..data.sentence import Sentence
 from ..modeling.artifact import ModelCard
@@ -23,6 +23,7 @@ class GoldData:
 
     sentences: list[Sentence]
     tags: list[list[str]]
+    repairs: Repairs  # invalid transitions the conversion repaired, counted and located
 
 
 def read_gold(
@@ -45,4 +46,6 @@ def read_gold(
     else:
         sentences = list(data)
     require_tags(sentences, "evaluation")
-    return GoldData(sentences, convert_all(sentences, input_scheme(sentences, scheme), card.scheme, card.labels))
+    source = input_scheme(sentences, scheme)
+    tags = convert_all(sentences, source, card.scheme, card.labels)
+    return GoldData(sentences, tags, sentence_repairs(sentences, source))

@@ -14,10 +14,17 @@ from itertools import islice
 from pathlib import Path
 from typing import IO
 
-from ..data.readers import iter_data, text_lines
+from ..data.readers import count_lines, iter_data, text_lines
+from ..data.sniff import column_evidence
+from ..errors import DataError
 from .tagger import TaggedText, Tagger
 
+INPUT_FORMATS = ("auto", "text", "conll", "conllu", "jsonl")
 OUTPUT_FORMATS = ("jsonl", "conll")
+__all__ = [
+    "INPUT_FORMATS", "OUTPUT_FORMATS", "Item", "count_lines", "input_format", "iter_inputs", "iter_text_lines", "tag_stream",
+    "write_result",
+]
 
 
 @dataclass
@@ -28,26 +35,44 @@ class Item:
     line: int | None = None
 
 
-def count_lines(path: str | os.PathLike, block: int = 1 << 20) -> int:
-    """Lines in a file, read in 1 MiB blocks (for an honest progress total on huge inputs)."""
-    count = 0
-    last = b"\n"
-    with open(path, "rb") as handle:
-        while chunk := handle.read(block):
-            count += chunk.count(b"\n")
-            last = chunk[-1:]
-    return count + (last != b"\n")
-
-
 def iter_text_lines(path: str | os.PathLike) -> Iterator[Item]:
     """`.txt`: every line is one text; blank lines are kept (they get empty results, in place)."""
     for number, line in text_lines(path):
         yield Item(line, number)
 
 
+def input_format(path: str | os.PathLike, fmt: str = "auto") -> str:
+    """The reader for `path`: `fmt` as given, or for "auto" chosen by extension (`.txt` = text).
+
+    A `.txt` file that looks like CoNLL columns is refused rather than tagged line by line as raw
+    text: the user says which it is.
+    """
+    fmt = {"txt": "text"}.get(fmt.lower(), fmt.lower())
+    if fmt not in INPUT_FORMATS:
+        raise ValueError(f"unknown input format {fmt!r}; valid: {', '.join(INPUT_FORMATS)}")
+    if fmt != "auto":
+        return fmt
+    if Path(path).suffix.lower() != ".txt":
+        return "auto"  # the data readers' own choice: .jsonl/.json, .conllu, else CoNLL
+    evidence = column_evidence(path)
+    if evidence is not None:
+        line, reason = evidence
+        raise DataError(
+            f"this looks like a CoNLL column file, not one text per line ({reason}); pass --input-format conll "
+            "to tag its sentences, or --input-format text to tag every line as a raw text",
+            path,
+            line,
+        )
+    return "text"
+
+
 def iter_inputs(path: str | os.PathLike, fmt: str = "auto") -> Iterator[Item]:
-    """Items of a `.txt` file (one text per line), a JSONL file (`text` or `tokens`) or CoNLL/CoNLL-U."""
-    if fmt == "txt" or (fmt == "auto" and Path(path).suffix.lower() == ".txt"):
+    """Items of a text file (one text per line), a JSONL file (`text` or `tokens`) or CoNLL/CoNLL-U.
+
+    `fmt` is one of `INPUT_FORMATS` (see `input_format` for "auto").
+    """
+    fmt = input_format(path, fmt)
+    if fmt == "text":
         yield from iter_text_lines(path)
         return
     for sentence in iter_data(path, fmt=fmt, label_column=None):

@@ -23,6 +23,7 @@ from ..modeling.int8 import DEFAULT_ALPHA, load_scales
 from ..modeling.loading import Precision
 from .decoding import decode_sentence
 from .gold import GoldData, read_gold
+from .inputs import check_texts
 from .scoring import score_windows
 
 
@@ -220,9 +221,10 @@ class Tagger:
         A raw string is cut into sentences first (`lookright.data.segment`) unless
         `split_sentences=False`, so a document gets the labels its sentences get one by one; a list
         of words is one sentence. Sentences longer than the window are windowed, never truncated.
+        Anything else (a dict, None, bytes, an int...) raises `InputTypeError` naming the item.
         """
         items = []
-        for item in texts:
+        for item in check_texts(texts):
             if isinstance(item, str):
                 offsets = split_words(item)
                 ranges = sentence_ranges(item, offsets) if split_sentences else [(0, len(offsets))]
@@ -243,9 +245,10 @@ class Tagger:
         return results
 
     def __call__(self, texts: str | Sequence[str] | Sequence[Sequence[str]]) -> TaggedText | list[TaggedText]:
+        """One str -> one `TaggedText`; a list/tuple of texts (str or word lists) -> a list of them."""
         if isinstance(texts, str):
             return self.predict([texts])[0]
-        return self.predict(texts)
+        return self.predict(check_texts(texts, call="tagger"))
 
     def _tagged(self, text: str, words: list[str], offsets, labels: list[str], probs: list[float]) -> TaggedText:
         tagged_words = [
@@ -269,7 +272,9 @@ class Tagger:
     ) -> EvaluationReport:
         """Score the model on a labelled file (or sentences) with strict and lenient span metrics.
 
-        `data` may also be what `read_gold` returned, read before the model was loaded.
+        `data` may also be what `read_gold` returned, read before the model was loaded. Gold tags
+        are read in `scheme` (default: detected) and repaired where invalid; the report says how many
+        transitions were repaired and where the first one is.
         """
         gold = data if isinstance(data, GoldData) else read_gold(
             data, self.card, fmt=fmt, label_column=label_column, scheme=scheme
@@ -277,5 +282,6 @@ class Tagger:
         sentences = gold.sentences
         predicted = self.tag_words([s.tokens for s in sentences], [s.where for s in sentences])
         return evaluate_tags(
-            gold.tags, predicted, self.scheme, tokens=[s.tokens for s in sentences], sources=[s.where for s in sentences]
+            gold.tags, predicted, self.scheme, tokens=[s.tokens for s in sentences], sources=[s.where for s in sentences],
+            gold_repairs=gold.repairs,
         )

@@ -139,7 +139,8 @@ def train_generative(cfg: TrainConfig, console: Console | None = None) -> TrainR
         f"({sum(len(f['input_ids']) for f in train_features):,} tokens, "
         f"{sum(len(f['input_ids']) - f['labels'].count(IGNORE_INDEX) for f in train_features):,} in responses), "
         f"{len(types)} types, method generative (k={cfg.demos} {cfg.demo_selection} demonstrations, "
-        f"instruction {'on' if cfg.instruction else 'off'}), lora, {precision.dtype} on {precision.device}"
+        f"instruction {'on' if cfg.instruction else 'off'}), lora, {precision.dtype} on {precision.device}",
+        soft_wrap=True,  # one line in logs too (rich wraps at 80 columns off a terminal)
     )
     settings = LoraSettings(r=cfg.lora_r, alpha=cfg.lora_alpha, dropout=cfg.lora_dropout, targets=cfg.lora_targets)
     keeps_logits = "logits_to_keep" in inspect.signature(type(model).forward).parameters

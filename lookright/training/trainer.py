@@ -201,7 +201,8 @@ def train(cfg: TrainConfig, console: Console | None = None) -> TrainResult:
         f"[bold]lookright train[/] {len(train_sents):,} sentences -> {len(train_split.windows):,} windows "
         f"({sum(len(w) for w in train_split.windows):,} subwords), {len(labels)} labels ({scheme}), "
         f"method {cfg.describe()}, {cfg.finetune_mode}, {precision.dtype} on {precision.device}"
-        + (" (4-bit)" if precision.quantize_4bit else "")
+        + (" (4-bit)" if precision.quantize_4bit else ""),
+        soft_wrap=True,  # one line in logs too (rich wraps at 80 columns off a terminal)
     )
 
     if is_decoder:

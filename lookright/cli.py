@@ -14,6 +14,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from .errors import LookrightError
 
@@ -261,7 +262,10 @@ def evaluate(
 ) -> None:
     """Span P/R/F1 (strict and conlleval-lenient), per type, token accuracy, confusions, error examples."""
     from .inference import Tagger
+    from .outputs import require_writable_file
 
+    if output is not None:
+        require_writable_file(output)  # before the model load and the scoring, not after
     tagger = Tagger.load(model, decoding=decoding, precision=precision)
     report = tagger.evaluate(
         data, fmt=data_format, label_column=_column(label_column) if label_column is not None else None, scheme=scheme
@@ -310,6 +314,7 @@ def predict(
 
     from .inference import Tagger
     from .inference.streaming import OUTPUT_FORMATS, Item, count_lines, iter_inputs, tag_stream, write_result
+    from .outputs import require_writable_file
 
     if not texts and input_file is None:
         raise typer.BadParameter("give texts as arguments or --input FILE")
@@ -317,6 +322,8 @@ def predict(
         raise typer.BadParameter(f"--format must be one of {', '.join(OUTPUT_FORMATS)}")
     if input_file is not None and not input_file.is_file():
         raise typer.BadParameter(f"{input_file}: no such file")
+    if output is not None:
+        require_writable_file(output)
     tagger = Tagger.load(model, decoding=decoding, precision=precision)
 
     def items():
@@ -324,6 +331,8 @@ def predict(
         if input_file is not None:
             yield from iter_inputs(input_file)
 
+    if output is not None:
+        output.parent.mkdir(parents=True, exist_ok=True)
     handle = output.open("w", encoding="utf-8") if output is not None else sys.stdout
     total = count_lines(input_file) if input_file is not None else None
     columns = [TextColumn("tagging"), BarColumn(), MofNCompleteColumn(), TextColumn("lines"), TimeRemainingColumn()]
@@ -435,16 +444,22 @@ def _column(value: str | int | None) -> int | str | None:
     return int(value) if value.lstrip("-").isdigit() else value
 
 
+def _print_error(message: str) -> None:
+    """One `error: ...` line, never wrapped at the terminal's width (it names paths users copy) and
+    never read as rich markup (a path or message may hold `[...]`)."""
+    err.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
+
+
 def main() -> None:
     try:
         app()
     except LookrightError as error:
-        err.print(f"[bold red]error:[/] {error}")
+        _print_error(str(error))
         raise SystemExit(2) from None
     except ValueError as error:  # configuration problems: short message, no traceback
         if os.environ.get("LOOKRIGHT_DEBUG"):
             raise
-        err.print(f"[bold red]error:[/] {error}  (set LOOKRIGHT_DEBUG=1 for a traceback)")
+        _print_error(f"{error}  (set LOOKRIGHT_DEBUG=1 for a traceback)")
         raise SystemExit(2) from None
 
 

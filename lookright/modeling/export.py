@@ -16,6 +16,7 @@ from pathlib import Path
 from peft import PeftModel
 
 from ..errors import ModelError
+from ..outputs import require_writable_dir
 from .artifact import load_model_dir, save_model_dir
 
 EXTRA_FILES = ("demonstrations.jsonl",)  # files beyond weights/config/tokenizer a model dir may need
@@ -28,6 +29,7 @@ def export_merged(directory: str | os.PathLike, output: str | os.PathLike) -> Pa
         raise ModelError(f"{output}: export to a new directory, not over the trained one")
     if output.exists() and any(output.iterdir()):
         raise ModelError(f"{output} exists and is not empty")
+    require_writable_dir(output)  # before loading and merging the model
     model, tokenizer, card = load_model_dir(source, merge=True)
     if isinstance(model, PeftModel):
         raise ModelError(f"{source}: LoRA over a 4-bit base cannot be merged; export on a machine without 4-bit")

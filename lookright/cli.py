@@ -373,12 +373,18 @@ def serve(
     port: Annotated[int, Opt("--port")] = 8080,
     max_texts: Annotated[int, Opt("--max-texts", help="Most texts per request.")] = 64,
     max_chars: Annotated[int, Opt("--max-chars", help="Longest text accepted, in characters.")] = 100_000,
+    max_words: Annotated[int, Opt("--max-words", help="Most words in one request, all its texts together.")] = 20_000,
     max_wait_ms: Annotated[float, Opt("--max-wait-ms", help="How long a request waits to share a batch.")] = 5,
+    piece_words: Annotated[int, Opt("--piece-words", help="Tag longer texts in pieces of whole sentences of at most N words, taking turns with other requests (0: never cut).")] = 128,
+    max_batch_words: Annotated[int, Opt("--max-batch-words", help="Most words in one model call: about what a short request waits behind a long one.")] = 512,
 ) -> None:
     """HTTP service: POST /v1/tag {"texts": [...]}, GET /health, OpenAPI docs at /docs."""
     from .serving import serve as run_server
 
-    run_server(model, host=host, port=port, max_texts=max_texts, max_chars=max_chars, max_wait_ms=max_wait_ms)
+    run_server(
+        model, host=host, port=port, max_texts=max_texts, max_chars=max_chars, max_words=max_words,
+        max_wait_ms=max_wait_ms, piece_words=piece_words, max_batch_words=max_batch_words,
+    )
 
 
 @app.command("check-unmask")

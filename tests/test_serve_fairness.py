@@ -8,6 +8,7 @@ model whose compute grows with the words it is given makes the scheduling observ
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import socket
 import time
@@ -66,7 +67,7 @@ def test_pieces_are_whole_sentences_that_cover_the_text_and_cut_only_at_whitespa
     pieces = plan_text(text, 12)
     assert len(pieces) > 5
     assert pieces[0].start == 0 and pieces[-1].end == len(text)
-    assert all(a.end == b.start for a, b in zip(pieces, pieces[1:]))  # every character once
+    assert all(a.end == b.start for a, b in itertools.pairwise(pieces))  # every character once
     assert sum(p.words for p in pieces) == len(offsets)
     sentence_starts = {offsets[a][0] for a, _ in sentence_ranges(text, offsets)}
     for piece in pieces[1:]:

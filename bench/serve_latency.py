@@ -6,7 +6,7 @@ labels do not matter here. Each server runs in its own process on this machine's
 
 - `old`: the code of a source tree given with `--old-source` (e.g. commit 274dd3a, before fair
   scheduling: requests were tagged whole, first come first served, abandoned ones to the end);
-- `new`: this checkout, defaults (pieces of <= 128 words taking turns, <= 1,024 words per model call,
+- `new`: this checkout, defaults (pieces of <= 128 words taking turns, <= 512 words per model call,
   disconnected clients dropped).
 
 Scenarios per server (short request = one CoNLL-2003 test sentence, long = ~25,000 characters of

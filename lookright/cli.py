@@ -376,7 +376,7 @@ def serve(
     max_words: Annotated[int, Opt("--max-words", help="Most words in one request, all its texts together.")] = 20_000,
     max_wait_ms: Annotated[float, Opt("--max-wait-ms", help="How long a request waits to share a batch.")] = 5,
     piece_words: Annotated[int, Opt("--piece-words", help="Tag longer texts in pieces of whole sentences of at most N words, taking turns with other requests (0: never cut).")] = 128,
-    max_batch_words: Annotated[int, Opt("--max-batch-words", help="Most words in one model call: about what a short request waits behind a long one.")] = 1024,
+    max_batch_words: Annotated[int, Opt("--max-batch-words", help="Most words in one model call: about what a short request waits behind a long one.")] = 512,
 ) -> None:
     """HTTP service: POST /v1/tag {"texts": [...]}, GET /health, OpenAPI docs at /docs."""
     from .serving import serve as run_server

@@ -153,7 +153,7 @@ def create_app(
     max_batch_texts: int = 64,
     max_body_bytes: int | None = None,
     max_words: int = 20_000,
-    max_batch_words: int = 1024,
+    max_batch_words: int = 512,
     piece_words: int = 128,
     disconnect_poll_ms: float = 50,
     model_name: str | None = None,

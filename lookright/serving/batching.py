@@ -73,7 +73,7 @@ class MicroBatcher:
         *,
         max_wait_ms: float = 5,
         max_batch_texts: int = 64,
-        max_batch_words: int = 1024,
+        max_batch_words: int = 512,
         piece_words: int = 128,
     ) -> None:
         if max_wait_ms < 0 or max_batch_texts < 1 or max_batch_words < 1:

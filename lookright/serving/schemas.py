@@ -91,14 +91,15 @@ def make_limits(
     max_body_bytes: int | None = None,
     *,
     max_words: int = 20_000,
-    max_batch_words: int = 1024,
+    max_batch_words: int = 512,
     piece_words: int = 128,
 ) -> Limits:
     """Checked limits. The default body limit fits `max_texts` texts of `max_chars` characters even
     when every character is a 6-byte \\uXXXX escape (what `json.dumps` writes for non-ASCII by default).
     The word defaults suit a CPU (about 400 words/s for SmolLM2-135M on 2 cores): a request of
-    `max_words` takes about a minute, a call of `max_batch_words` a few seconds; smaller calls pad
-    more and cost throughput (`bench/README.md`, serve latency)."""
+    `max_words` takes about a minute, a call of `max_batch_words` a second or two: what a short
+    request waits behind a long one (1,024 doubled that wait without measurably speeding up the long
+    requests, `bench/README.md`)."""
     if max_body_bytes is None:
         max_body_bytes = max_texts * (6 * max_chars + 16) + 4096
     return Limits(

@@ -280,7 +280,10 @@ def evaluate(
 ) -> None:
     """Span P/R/F1 (strict and conlleval-lenient), per type, token accuracy, confusions, error examples."""
     from .inference.gold import read_gold
+    from .outputs import require_writable_file
 
+    if output is not None:
+        require_writable_file(output)  # before the model load and the scoring, not after
     column = _column(label_column) if label_column is not None else None
     gold = read_gold(data, model, fmt=data_format, label_column=column, scheme=scheme)  # before the model loads
     parity = None
@@ -348,6 +351,7 @@ def predict(
 
     from .inference import Tagger, streaming
     from .inference.streaming import Item, check_inputs, count_lines, iter_inputs, tag_stream, write_result
+    from .outputs import require_writable_file
 
     if not texts and input_file is None:
         raise typer.BadParameter("give texts as arguments or --input FILE")
@@ -357,6 +361,8 @@ def predict(
         raise typer.BadParameter(f"--input-format must be one of {', '.join(streaming.INPUT_FORMATS)}")
     if input_file is not None and not input_file.is_file():
         raise typer.BadParameter(f"{input_file}: no such file")
+    if output is not None:
+        require_writable_file(output)
     reader = None
     if input_file is not None:  # before the model loads: a CoNLL file named .txt, or a bad line, fails now
         reader = streaming.input_format(input_file, input_format)
@@ -368,6 +374,8 @@ def predict(
         if input_file is not None:
             yield from iter_inputs(input_file, reader)
 
+    if output is not None:
+        output.parent.mkdir(parents=True, exist_ok=True)
     handle = output.open("w", encoding="utf-8") if output is not None else sys.stdout
     total = count_lines(input_file) if input_file is not None else None
     columns = [TextColumn("tagging"), BarColumn(), MofNCompleteColumn(), TextColumn("lines"), TimeRemainingColumn()]
@@ -424,7 +432,10 @@ def serve(
     port: Annotated[int, Opt("--port")] = 8080,
     max_texts: Annotated[int, Opt("--max-texts", help="Most texts per request.")] = 64,
     max_chars: Annotated[int, Opt("--max-chars", help="Longest text accepted, in characters.")] = 100_000,
+    max_words: Annotated[int, Opt("--max-words", help="Most words in one request, all its texts together.")] = 20_000,
     max_wait_ms: Annotated[float, Opt("--max-wait-ms", help="How long a request waits to share a batch.")] = 5,
+    piece_words: Annotated[int, Opt("--piece-words", help="Tag longer texts in pieces of whole sentences of at most N words, taking turns with other requests (0: never cut).")] = 128,
+    max_batch_words: Annotated[int, Opt("--max-batch-words", help="Most words in one model call: about what a short request waits behind a long one.")] = 512,
     precision: ScorePrecision = "auto",
     quantize: ScoreQuantize = "auto",
 ) -> None:
@@ -433,7 +444,8 @@ def serve(
 
     run_server(
         model, host=host, port=port, precision=precision, quantize=quantize, max_texts=max_texts,
-        max_chars=max_chars, max_wait_ms=max_wait_ms,
+        max_chars=max_chars, max_words=max_words, max_wait_ms=max_wait_ms, piece_words=piece_words,
+        max_batch_words=max_batch_words,
     )
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ..errors import ModelError
 from ..modeling.artifact import ModelCard
-from ..modeling.export import export_merged
+from ..modeling.export import check_export_target, export_merged
 from ..modeling.int8 import save_scales
 from ..modeling.loading import Precision
 from .gold import read_gold
@@ -46,6 +46,7 @@ def export_int8(
     label_column: int | str | None = None,
 ) -> tuple[Path, ParityReport]:
     """Quantize, measure parity with fp32 on `data`, and write the int8 model directory (or refuse)."""
+    check_export_target(directory, output)  # before the two model loads and the parity run
     source = parity_data(directory, data)
     gold = read_gold(source, directory, label_column=label_column)  # a bad file fails before any model loads
     reference = Tagger.load(directory, precision="fp32", quantize="none")

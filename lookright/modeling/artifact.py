@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import MISSING, asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +24,14 @@ from transformers import AutoConfig, PreTrainedModel
 from ..errors import ModelError
 from ..unmasking import apply_saved_unmasking
 from .adapters import merge_for_inference
+from .files import RESTORE, check_safetensors, check_tokenizer_files, check_weights, loading, read_json_file
 from .loading import Precision, load_causal_lm, load_token_classifier, load_tokenizer, quiet_transformers
 from .resolve import is_default, resolve_model
 
 CARD_FILE = "lookright.json"
+CONFIG_FILE = "config.json"
+ADAPTER_CONFIG = "adapter_config.json"
+ADAPTER_WEIGHTS = "adapter_model.safetensors"
 FORMAT_VERSION = 2  # 2: `method` is the labelling method, `finetune` the weights (was `method`)
 
 
@@ -60,13 +64,23 @@ class ModelCard:
         path = Path(directory) / CARD_FILE
         if not path.is_file():
             raise ModelError(f"{directory} is not a lookright model directory (no {CARD_FILE})")
-        data = json.loads(path.read_text())
-        if data.get("format_version", 0) > FORMAT_VERSION:
+        data = read_json_file(path)
+        version = data.get("format_version", 0)
+        if not isinstance(version, int):
+            raise ModelError(f"{path}: format_version is {version!r}, not a number; {RESTORE}")
+        if version > FORMAT_VERSION:
             raise ModelError(f"{path} was written by a newer lookright (format {data['format_version']})")
-        if data.get("format_version", 0) < 2 and data.get("method") in ("lora", "full"):
+        if version < 2 and data.get("method") in ("lora", "full"):
             data["finetune"], data["method"] = data["method"], "unmask"
-        known = {f for f in cls.__dataclass_fields__}
-        return cls(**{k: v for k, v in data.items() if k in known})
+        fields = cls.__dataclass_fields__
+        missing = [name for name, f in fields.items() if name not in data and f.default is MISSING
+                   and f.default_factory is MISSING]
+        if missing:
+            raise ModelError(f"{path}: incomplete model card, no {', '.join(missing)}; {RESTORE}")
+        labels = data["labels"]
+        if not isinstance(labels, list) or not labels or not all(isinstance(label, str) for label in labels):
+            raise ModelError(f"{path}: labels must be a non-empty list of strings; {RESTORE}")
+        return cls(**{k: v for k, v in data.items() if k in fields})
 
 
 def scoring_precision(card: ModelCard, precision: str = "auto", device: str | None = None) -> Precision:
@@ -108,6 +122,20 @@ def save_model_dir(model, tokenizer, card: ModelCard, directory: str | os.PathLi
     return directory
 
 
+def check_model_dir(directory: str | os.PathLike, card: ModelCard) -> None:
+    """Every file `load_model_dir` will read is there and whole (JSON parses, safetensors headers cover
+    their tensors), so a damaged file is named in one line instead of deep in a library's traceback."""
+    directory = Path(directory)
+    read_json_file(directory / CONFIG_FILE)
+    check_tokenizer_files(directory)
+    if card.finetune == "lora":
+        if "peft_type" not in read_json_file(directory / ADAPTER_CONFIG):
+            raise ModelError(f"{directory / ADAPTER_CONFIG}: not a peft adapter config (no peft_type); {RESTORE}")
+        check_safetensors(directory / ADAPTER_WEIGHTS)
+    else:
+        check_weights(directory)
+
+
 def load_model_dir(
     directory: str | os.PathLike, *, precision: Precision | None = None, verify: bool = True, merge: bool = True
 ) -> tuple[Any, Any, ModelCard]:
@@ -117,20 +145,23 @@ def load_model_dir(
     """
     directory = Path(directory)
     card = ModelCard.read(directory)
+    if card.finetune not in ("lora", "full"):
+        raise ModelError(f"{directory}: unknown fine-tuning mode {card.finetune!r} in {CARD_FILE}")
+    check_model_dir(directory, card)  # every file named before the slow loads below read any of them
     tokenizer = load_tokenizer(directory)
-    config = AutoConfig.from_pretrained(directory)
+    with loading(directory / CONFIG_FILE, "model config", errors=(OSError, ValueError, KeyError)):
+        config = AutoConfig.from_pretrained(directory)
     load = load_causal_lm if card.method == "generative" else load_token_classifier
     if card.finetune == "lora":
         base_path = resolve_model(None if card.base_model == "default" else card.base_model)
         base = load(base_path, card.labels, precision=precision, config=config)
-        with quiet_transformers():
+        adapter_errors = (OSError, RuntimeError, ValueError, KeyError, TypeError)
+        with quiet_transformers(), loading(directory, "LoRA adapter", errors=adapter_errors):
             model = PeftModel.from_pretrained(base, directory)
         if merge:
             model = merge_for_inference(model)
-    elif card.finetune == "full":
-        model = load(directory, card.labels, precision=precision, config=config)
     else:
-        raise ModelError(f"{directory}: unknown fine-tuning mode {card.finetune!r} in {CARD_FILE}")
+        model = load(directory, card.labels, precision=precision, config=config)
     model.eval()
     apply_saved_unmasking(model, verify=verify)
     return model, tokenizer, card

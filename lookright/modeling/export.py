@@ -16,10 +16,22 @@ from pathlib import Path
 from peft import PeftModel
 
 from ..errors import ModelError
+from ..outputs import require_writable_dir
 from .artifact import ModelCard, load_model_dir, save_model_dir, scoring_precision
 from .loading import Precision
 
 EXTRA_FILES = ("demonstrations.jsonl",)  # files beyond weights/config/tokenizer a model dir may need
+
+
+def check_export_target(directory: str | os.PathLike, output: str | os.PathLike) -> tuple[Path, Path]:
+    """(source, output), resolved; refused before any model loads unless output is new, empty and writable."""
+    source, output = Path(directory).resolve(), Path(output).resolve()
+    if output == source:
+        raise ModelError(f"{output}: export to a new directory, not over the trained one")
+    if output.exists() and any(output.iterdir()):
+        raise ModelError(f"{output} exists and is not empty")
+    require_writable_dir(output)
+    return source, output
 
 
 def export_merged(
@@ -30,11 +42,7 @@ def export_merged(
     The weights are merged and written in `precision` (default: what `Tagger.load` scores the model in
     here, so the export predicts exactly as its source does).
     """
-    source, output = Path(directory).resolve(), Path(output).resolve()
-    if output == source:
-        raise ModelError(f"{output}: export to a new directory, not over the trained one")
-    if output.exists() and any(output.iterdir()):
-        raise ModelError(f"{output} exists and is not empty")
+    source, output = check_export_target(directory, output)
     if precision is None:
         precision = scoring_precision(ModelCard.read(source))
     model, tokenizer, card = load_model_dir(source, precision=precision, merge=True)

@@ -11,15 +11,17 @@ import importlib.util
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 from transformers import AutoConfig, AutoModelForTokenClassification, AutoTokenizer, PreTrainedModel
 from transformers.utils import logging as hf_logging
 
 from ..errors import ModelError
+from .files import RESTORE, check_hf_directory, loading
 from .hardware import cpu_has_native_bf16
 from .heads import ensure_token_classification_class
-from .resolve import resolve_model
+from .resolve import cache_dir, resolve_model
 
 HEAD_MODULE = "score"  # transformers' decoder heads (GenericForTokenClassification) name it so
 HEAD_MODULES = (HEAD_MODULE, "classifier")  # decoders' `score`; BERT/RoBERTa/DeBERTa's `classifier`
@@ -124,9 +126,21 @@ def quiet_transformers():
             os.environ.pop("HF_HUB_DISABLE_PROGRESS_BARS", None)
 
 
+def restore_hint(path: str | os.PathLike) -> str:
+    """What to do about a damaged file under `path`: lookright's own conversion cache rebuilds itself."""
+    if not Path(path).exists():
+        return "check the model name (a hub id needs a network connection)"
+    try:
+        Path(path).resolve().relative_to(cache_dir().resolve())
+    except ValueError:
+        return RESTORE
+    return f"delete {path} and lookright converts the model again"
+
+
 def load_tokenizer(path: str | os.PathLike):
     """The model's fast tokenizer with a pad token (pads are never attended, any id will do)."""
-    with quiet_transformers():
+    # the tokenizers library reports a JSON file that is not a tokenizer as a bare Exception
+    with quiet_transformers(), loading(path, "tokenizer", restore_hint(path), errors=(Exception,)):
         tokenizer = AutoTokenizer.from_pretrained(path)
     if not tokenizer.is_fast:
         raise ModelError(f"{path}: a fast (Rust) tokenizer is required for character offsets")
@@ -202,7 +216,10 @@ def _from_pretrained(
             quantization["llm_int8_skip_modules"] = list(keep_full)
         kwargs["quantization_config"] = BitsAndBytesConfig(**quantization)
         kwargs["device_map"] = {"": _local_device(precision.device)}
-    with quiet_transformers():
+    hint = restore_hint(path)
+    if Path(path).is_dir():  # not a hub id: name a damaged file before transformers trips on it
+        check_hf_directory(path, hint)
+    with quiet_transformers(), loading(path, "model weights", hint):
         model = auto_class.from_pretrained(path, **kwargs)
     if not precision.quantize_4bit:
         model.to(_local_device(precision.device))

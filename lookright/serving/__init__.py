@@ -1,7 +1,8 @@
 """Serving a trained model over HTTP: a FastAPI app with input limits and micro-batching.
 
-`schemas` (request/response models, limits), `batching` (concurrent requests share model calls),
-`app` (parsing, validation, routes, `serve`).
+`schemas` (request/response models, limits), `pieces` (long texts cut into exact pieces of whole
+sentences), `batching` (concurrent requests share model calls and take turns, disconnected ones are
+dropped), `app` (parsing, validation, routes, `serve`).
 
 Needs the optional web dependencies (`pip install 'lookright[serve]'`: fastapi, uvicorn); they are
 imported here, not by `import lookright`, so the library and the CLI work without them.

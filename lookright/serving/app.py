@@ -5,10 +5,14 @@ a number where a string belongs) gets a 4xx that says what to fix, and a model f
 500 with a message, never a dead server. Throughput: a forward pass over many short texts costs
 little more than over one, so concurrent requests are queued and tagged together by one
 background worker (`MicroBatcher`); each request still gets exactly the results it would get alone.
+Fairness: long texts are tagged in pieces of whole sentences that take turns with other requests,
+so a short request never waits for a long one's whole compute, and a request whose client has
+disconnected is dropped, with the pieces it had not reached yet.
 """
 
 from __future__ import annotations
 
+import asyncio
 import codecs
 import json
 import logging
@@ -30,6 +34,7 @@ from ..errors import DataError, LookrightError
 from ..inference import TaggedText, Tagger
 from .batching import MicroBatcher
 from .errors import ApiError
+from .pieces import plan_request
 from .schemas import ErrorResponse, Health, Limits, TagRequest, TagResponse, make_limits
 
 log = logging.getLogger(__name__)
@@ -132,7 +137,7 @@ def _result(tagged: TaggedText, include_words: bool) -> dict[str, Any]:
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorResponse, "description": "The body is not UTF-8 JSON."},
-    413: {"model": ErrorResponse, "description": "Too many texts, a text too long, or a body too large."},
+    413: {"model": ErrorResponse, "description": "Too many texts or words, a text too long, or a body too large."},
     422: {"model": ErrorResponse, "description": "Valid JSON of the wrong shape."},
     500: {"model": ErrorResponse, "description": "The model failed; the message says how."},
     503: {"model": ErrorResponse, "description": "The server is shutting down."},
@@ -147,15 +152,26 @@ def create_app(
     max_wait_ms: float = 5,
     max_batch_texts: int = 64,
     max_body_bytes: int | None = None,
+    max_words: int = 20_000,
+    max_batch_words: int = 512,
+    piece_words: int = 128,
+    disconnect_poll_ms: float = 50,
     model_name: str | None = None,
 ) -> FastAPI:
     """A FastAPI app serving `tagger`: GET /health, POST /v1/tag, docs at /docs.
 
     `model_name` is what /health reports (default: the card's base model). Batching state lives
-    in `app.state.batcher`; its worker starts with the app's lifespan.
+    in `app.state.batcher`; its worker starts with the app's lifespan. Every `disconnect_poll_ms`
+    a waiting request checks that its client is still connected; if not, its work is dropped.
     """
-    limits = make_limits(max_texts, max_chars, max_wait_ms, max_batch_texts, max_body_bytes)
-    batcher = MicroBatcher(tagger.predict, max_wait_ms=limits.max_wait_ms, max_batch_texts=limits.max_batch_texts)
+    limits = make_limits(
+        max_texts, max_chars, max_wait_ms, max_batch_texts, max_body_bytes,
+        max_words=max_words, max_batch_words=max_batch_words, piece_words=piece_words,
+    )
+    batcher = MicroBatcher(
+        tagger.predict, max_wait_ms=limits.max_wait_ms, max_batch_texts=limits.max_batch_texts,
+        max_batch_words=limits.max_batch_words, piece_words=limits.piece_words,
+    )
     name = model_name or str(tagger.card.base_model)
 
     @asynccontextmanager
@@ -190,7 +206,8 @@ def create_app(
         return Health(
             status="ok", model=name, labels=list(tagger.labels), scheme=tagger.scheme,
             batches_run=batcher.batches_run, requests_served=batcher.requests_served,
-            texts_tagged=batcher.texts_tagged, limits=limits,
+            requests_cancelled=batcher.requests_cancelled, texts_tagged=batcher.texts_tagged,
+            pieces_tagged=batcher.pieces_tagged, limits=limits,
         )
 
     @app.post(
@@ -199,8 +216,14 @@ def create_app(
     )
     async def tag(request: Request) -> JSONResponse:
         payload = _validate(_parse_json(await _read_body(request, limits.max_body_bytes)), limits)
+        # words are counted (and long texts cut into pieces) off the event loop: up to max_words of splitting
+        plans = await asyncio.get_running_loop().run_in_executor(
+            None, plan_request, payload.texts, limits.piece_words, limits.max_words
+        )
         try:
-            tagged = await batcher.submit(payload.texts)
+            tagged = await batcher.submit(
+                payload.texts, plans=plans, disconnected=request.is_disconnected, poll_s=disconnect_poll_ms / 1000
+            )
         except ApiError:
             raise
         except DataError as exc:
@@ -229,8 +252,9 @@ def serve(
 ) -> None:
     """Load the model in `model_dir` and serve it until interrupted.
 
-    `limits` are create_app's keywords (max_texts, max_chars, max_wait_ms, max_batch_texts,
-    max_body_bytes); they are checked before the (slow) model load so a typo fails at once.
+    `limits` are create_app's keywords (max_texts, max_chars, max_words, max_wait_ms, max_batch_texts,
+    max_batch_words, piece_words, max_body_bytes); they are checked before the (slow) model load so
+    a typo fails at once.
     """
     try:
         import uvicorn

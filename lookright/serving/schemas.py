@@ -52,9 +52,18 @@ class Limits(BaseModel):
 
     max_texts: int = Field(ge=1, description="Most texts in one request.")
     max_chars: int = Field(ge=1, description="Most characters in one text.")
+    max_words: int = Field(ge=1, description="Most words in one request, all texts together (lookright's word splitter).")
     max_body_bytes: int = Field(ge=1, description="Largest request body, in bytes.")
     max_wait_ms: float = Field(ge=0, description="Longest a request waits for others to share its model call.")
-    max_batch_texts: int = Field(ge=1, description="Most texts in one model call (a larger request runs alone).")
+    max_batch_texts: int = Field(ge=1, description="Most texts, or pieces of texts, in one model call.")
+    max_batch_words: int = Field(
+        ge=1, description="Most words in one model call (a single longer sentence runs alone): what a short "
+        "request arriving behind a long one waits for.",
+    )
+    piece_words: int = Field(
+        ge=0, description="Longer texts are tagged in pieces of whole sentences of at most this many words, taking "
+        "turns with other requests; results are those of the whole text. 0: texts are never cut.",
+    )
 
 
 class Health(BaseModel):
@@ -64,7 +73,9 @@ class Health(BaseModel):
     scheme: str
     batches_run: int = Field(description="Model calls made so far; fewer than requests_served when batching helps.")
     requests_served: int
+    requests_cancelled: int = Field(description="Requests dropped because their client disconnected first.")
     texts_tagged: int
+    pieces_tagged: int = Field(description="Model inputs tagged: short texts, and the pieces of long ones.")
     limits: Limits
 
 
@@ -78,12 +89,21 @@ def make_limits(
     max_wait_ms: float = 5,
     max_batch_texts: int = 64,
     max_body_bytes: int | None = None,
+    *,
+    max_words: int = 20_000,
+    max_batch_words: int = 512,
+    piece_words: int = 128,
 ) -> Limits:
     """Checked limits. The default body limit fits `max_texts` texts of `max_chars` characters even
-    when every character is a 6-byte \\uXXXX escape (what `json.dumps` writes for non-ASCII by default)."""
+    when every character is a 6-byte \\uXXXX escape (what `json.dumps` writes for non-ASCII by default).
+    The word defaults suit a CPU (about 400 words/s for SmolLM2-135M on 2 cores): a request of
+    `max_words` takes about a minute, a call of `max_batch_words` a second or two: what a short
+    request waits behind a long one (1,024 doubled that wait without measurably speeding up the long
+    requests, `bench/README.md`)."""
     if max_body_bytes is None:
         max_body_bytes = max_texts * (6 * max_chars + 16) + 4096
     return Limits(
-        max_texts=max_texts, max_chars=max_chars, max_body_bytes=max_body_bytes,
-        max_wait_ms=max_wait_ms, max_batch_texts=max_batch_texts,
+        max_texts=max_texts, max_chars=max_chars, max_words=max_words, max_body_bytes=max_body_bytes,
+        max_wait_ms=max_wait_ms, max_batch_texts=max_batch_texts, max_batch_words=max_batch_words,
+        piece_words=piece_words,
     )

@@ -30,6 +30,7 @@ from ..modeling.artifact import ModelCard, base_model_spec, save_model_dir
 from ..modeling.early_exit import keep_first_blocks
 from ..modeling.loading import Precision, load_base, restore_scoring_attention, training_attention
 from ..modeling.resolve import ENCODER_ALIAS
+from ..outputs import require_writable_dir
 from ..unmasking import unmask, verify_unmasking
 from .config import TrainConfig
 from .distributed import is_main_process
@@ -168,6 +169,7 @@ def _logprobs(logits, labels):
 def train(cfg: TrainConfig, console: Console | None = None) -> TrainResult:
     """Fine-tune, select the best checkpoint on validation, save a reloadable model directory."""
     cfg.validate()
+    require_writable_dir(cfg.output)  # hours of training must not end in a failed save
     if is_main_process():
         check_output(cfg)  # before anything loads: never replace or resume another run
     if cfg.method == "generative":

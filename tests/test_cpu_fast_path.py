@@ -158,3 +158,32 @@ def test_help_and_score_never_import_torch_or_transformers(argv, tmp_path):
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[-1] == "IMPORTED []"
+
+
+def test_cpu_dropout_drops_p_of_the_inputs_scales_the_rest_and_repeats_under_a_seed():
+    from lookright.modeling.adapters import CpuDropout
+
+    dropout = CpuDropout(0.05)
+    x = torch.ones(64, 100, 37, dtype=torch.bfloat16)  # an odd element count: not a multiple of 4
+    torch.manual_seed(3)
+    y = dropout(x)
+    assert y.shape == x.shape and y.dtype == x.dtype
+    kept = y != 0
+    assert abs(1 - kept.float().mean().item() - 0.05) < 0.003
+    assert torch.allclose(y[kept].float(), torch.full_like(y[kept].float(), 1 / 0.95), rtol=1e-2)
+    torch.manual_seed(3)
+    assert torch.equal(dropout(x), y)
+    assert not torch.equal(dropout(x), y)  # a new draw
+    dropout.eval()
+    assert torch.equal(dropout(x), x)
+
+
+def test_lora_training_on_a_cpu_uses_the_fast_dropout_with_the_configured_rate(tiny_model_dir):
+    from lookright.modeling.adapters import CpuDropout, LoraSettings, add_lora
+
+    fp32 = Precision.choose("fp32", "none", "cpu")
+    model = loading.load_token_classifier(tiny_model_dir, ["O", "B-X", "I-X"], precision=fp32)
+    wrapped = add_lora(model, LoraSettings(dropout=0.07))
+    dropouts = [m for m in wrapped.modules() if isinstance(m, CpuDropout)]
+    assert len(dropouts) == 7 * model.config.num_hidden_layers and {d.p for d in dropouts} == {0.07}
+    assert not any(type(m) is torch.nn.Dropout and m.p == 0.07 for m in wrapped.modules())

@@ -31,6 +31,7 @@ def main() -> None:
     parser.add_argument("--seeds", default="42,43,44")
     parser.add_argument("--dropouts", default="0,0.05")
     parser.add_argument("--results", default=str(HERE / "results"))
+    parser.add_argument("--name", default="lora_dropout", help="results file name (bench/results/NAME.{json,md})")
     args = parser.parse_args()
     data, runs = Path(args.data), Path(args.runs)
     rows = []
@@ -64,15 +65,15 @@ def main() -> None:
     command = "python bench/lora_dropout.py " + shlex.join(sys.argv[1:])
     results = Path(args.results)
     results.mkdir(parents=True, exist_ok=True)
-    (results / "lora_dropout.json").write_text(json.dumps({"command": command, "runs": rows, "summary": summary}, indent=2) + "\n")
-    lines = ["# LoRA dropout 0 vs 0.05 (make demo recipe, CoNLL-2003 NER, 2,000 sentences, 1 epoch)\n",
+    (results / f"{args.name}.json").write_text(json.dumps({"command": command, "runs": rows, "summary": summary}, indent=2) + "\n")
+    lines = [f"# LoRA dropout {' vs '.join(args.dropouts.split(','))} (make demo recipe, CoNLL-2003 NER, 2,000 sentences, 1 epoch)\n",
              "| LoRA dropout | seeds | validation strict F1 (mean +- sd) | per seed | tokens/s (mean) |", "|---|---|---|---|---|"]
     for dropout, s in summary.items():
         per_seed = ", ".join(f"{r['validation_strict_f1']:.2f}" for r in rows if str(r["lora_dropout"]) == dropout)
         lines.append(f"| {dropout} | {args.seeds} | {s['validation_f1_mean']:.2f} +- {s['validation_f1_sd']:.2f} | {per_seed} | "
                      f"{s['tokens_per_second_mean']:,.0f} |")
     lines += ["", f"Command: `{command}`", ""]
-    (results / "lora_dropout.md").write_text("\n".join(lines))
+    (results / f"{args.name}.md").write_text("\n".join(lines))
     print("\n".join(lines))
 
 

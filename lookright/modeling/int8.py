@@ -142,6 +142,16 @@ def smoothing_scales(layers: dict[str, nn.Linear], maxima: dict[str, torch.Tenso
     return scales
 
 
+def fold_smoothing(layers: dict[str, nn.Linear], scales: dict[str, torch.Tensor]) -> None:
+    """W[:, j] *= s_j and x_j /= s_j (a forward pre-hook): the same function, outliers moved into W."""
+    with torch.no_grad():
+        for name, layer in layers.items():
+            scale = scales[name].to(layer.weight.dtype)
+            layer.weight.mul_(scale)
+            inverse = (1 / scale).contiguous()
+            layer.register_forward_pre_hook(lambda module, args, inverse=inverse: (args[0] * inverse, *args[1:]))
+
+
 def apply_int8(
     model: nn.Module, scales: dict[str, torch.Tensor], *, alpha: float, calibration: str
 ) -> Int8Record:
@@ -154,12 +164,7 @@ def apply_int8(
     if set(scales) != set(layers):
         raise ModelError(f"the int8 smoothing scales cover {len(scales)} layers, the model has {len(layers)} to quantize")
     engine = _require_quantized_engine()
-    with torch.no_grad():
-        for name, layer in layers.items():
-            scale = scales[name].to(layer.weight.dtype)
-            layer.weight.mul_(scale)
-            inverse = (1 / scale).contiguous()
-            layer.register_forward_pre_hook(lambda module, args, inverse=inverse: (args[0] * inverse, *args[1:]))
+    fold_smoothing(layers, scales)
     with warnings.catch_warnings():  # torch deprecates quantized tensors, not these modules (torch 2.13)
         warnings.simplefilter("ignore")
         quantize_dynamic(model, {name: per_channel_dynamic_qconfig for name in layers}, dtype=torch.qint8, inplace=True)

@@ -18,6 +18,7 @@ from rich.console import Console
 
 from ..console import print_plain
 from ..errors import DataError, LookrightError
+from ..methods.registry import get_method
 from ..modeling.artifact import CARD_FILE
 from ..sweep.launch import Job, run_jobs
 from ..training import TrainConfig
@@ -110,8 +111,8 @@ def run_compare(cfg: CompareConfig, console: Console | None = None) -> list[Comp
 
     console = console or Console(stderr=True)
     cfg.validate()
-    generative = any(spec.name == "generative" for spec in cfg.methods)
-    load_run_data(cfg.base, spans_for="method generative" if generative else None)  # data checked before any run
+    writers = [spec.name for spec in cfg.methods if get_method(spec.name).writes_spans]
+    load_run_data(cfg.base, spans_for=f"method {writers[0]}" if writers else None)  # data checked before any run
     output = Path(cfg.output)
     output.mkdir(parents=True, exist_ok=True)
     results = output / RESULTS_FILE

@@ -12,6 +12,7 @@ import warnings
 from collections import Counter
 from collections.abc import Sequence
 
+import numpy as np
 from seqeval.metrics import classification_report
 from seqeval.scheme import IOB2, IOBES
 
@@ -45,6 +46,17 @@ def to_iob2(tags: Sequence[str], scheme: str) -> list[str]:
 def extract_spans(iob2_tags: Sequence[str]) -> list[Span]:
     """Spans of an IOB2 sentence; a span opens at B- or at an I- that continues nothing (as conlleval)."""
     return [(span.start, span.end, span.label) for span in tags_to_spans(iob2_tags, "IOB2")]
+
+
+def gold_log_loss(scores: Sequence[np.ndarray], gold: Sequence[Sequence[str]], labels: Sequence[str]) -> float:
+    """Mean -log p(gold label) over all words, from per-sentence (words x labels) log-probabilities.
+
+    Smooth where F1 is still noise (after a few training steps), so successive halving and the
+    probe rank configurations by it.
+    """
+    index = {label: i for i, label in enumerate(labels)}
+    picked = [s[np.arange(len(tags)), [index[t] for t in tags]] for s, tags in zip(scores, gold) if len(tags)]
+    return float(-np.concatenate(picked).mean()) if picked else 0.0
 
 
 def evaluate_tags(

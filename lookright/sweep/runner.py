@@ -77,7 +77,7 @@ class SweepConfig:
             raise ValueError("parallel must be at least 1")
         if self.submit is not None and "{command}" not in self.submit:
             raise ValueError("the --submit template must contain {command} (the lookright train command to run)")
-        if self.base.method != "unmask":
+        if not self.base.labelling.takes_unmask:  # `unmask`, or a registered method that reads --unmask
             raise ValueError(f"a sweep compares unmasking configurations: method must be 'unmask', not {self.base.method!r}")
         configs = validate_configs(self.configs, self.groups, num_layers)
         self.base.unmask = configs[0]

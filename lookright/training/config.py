@@ -4,11 +4,13 @@ Defaults follow the paper's recipe (LoRA with a fully trained head, first-subwor
 inputs, lr 2e-4 for 7B models, 5 epochs, selection on validation) scaled to the small default model:
 a 135M decoder learns faster with a higher learning rate and LoRA on every block linear layer.
 
-`method` picks how labels are produced, so the alternatives the paper compares against train with
-the same data pipeline and budget: `unmask` (token classifier, chosen groups bidirectional),
-`causal` (the same with no unmasking), `repeat` (sequence repetition: the sentence r+1 times through
-the causal model, labels from the last copy), `generative` (SIFT-style constrained span generation)
-and `encoder` (an MLM encoder such as BERT/MiniLM as token classifier).
+`method` picks how labels are produced (a `lookright.methods.Method`), so the alternatives the paper
+compares against train with the same data pipeline and budget: `unmask` (token classifier, chosen
+groups bidirectional), `causal` (the same with no unmasking), `repeat` (sequence repetition: the
+sentence r+1 times through the causal model, labels from the last copy), `generative` (SIFT-style
+constrained span generation), `encoder` (an MLM encoder such as BERT/MiniLM as token classifier),
+or one registered with `lookright.methods.register`. What depends on the method (default learning
+rate and fine-tuning mode, unmasking, checks) the method answers.
 """
 
 from __future__ import annotations
@@ -20,10 +22,12 @@ import tomllib
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-METHODS = ("unmask", "causal", "repeat", "generative", "encoder")
-DEFAULT_UNMASK = "0011"
+from ..methods.registry import get_method
+
+if TYPE_CHECKING:
+    from ..methods.base import Method
 
 
 @dataclass
@@ -85,70 +89,51 @@ class TrainConfig:
             self.finetune, self.method = self.method, "unmask"
 
     @property
+    def labelling(self) -> Method:
+        """The labelling method (`lookright.methods`) this configuration trains."""
+        return get_method(self.method)
+
+    @property
     def unmask_config(self) -> str:
-        """The unmasking actually applied: the user's for `unmask`, none (causal) for every other method."""
-        if self.method == "unmask":
-            return self.unmask or DEFAULT_UNMASK
-        return "0"  # one group, causal
+        """The unmasking actually applied: the user's for `unmask`, none (causal) for the other built-ins."""
+        return self.labelling.unmask_config(self)
 
     @property
     def finetune_mode(self) -> str:
-        if self.finetune != "auto":
-            return self.finetune
-        return "full" if self.method == "encoder" else "lora"
+        """`lora` or `full`: as given, or the method's default (full for encoders, LoRA for decoders)."""
+        return self.finetune if self.finetune != "auto" else self.labelling.default_finetune
 
     @property
     def lr(self) -> float:
+        """The learning rate: as given, or the method's default for its fine-tuning mode."""
         if self.learning_rate is not None:
             return self.learning_rate
-        if self.finetune_mode == "lora":
-            return 5e-4 if self.method == "generative" else 1e-3
-        return 1e-4 if self.method == "encoder" else 5e-5
+        return self.labelling.learning_rate(self.finetune_mode)
 
     @property
     def repeats(self) -> int:
         """Extra copies of each window the model reads (0 unless method is `repeat`)."""
-        return self.repeat if self.method == "repeat" else 0
+        return self.labelling.repeats(self)
 
     def describe(self) -> str:
         """What runs, in a few words (logs, comparison tables): e.g. `unmask 0011`, `repeat r=1`."""
-        if self.method == "unmask":
-            text = f"unmask {self.unmask_config}"
-        elif self.method == "repeat":
-            text = f"repeat r={self.repeat}"
-        elif self.method == "generative":
-            text = f"generative k={self.demos} {self.demo_selection}" + (" +instruction" if self.instruction else "")
-        elif self.method == "encoder":
-            text = f"encoder {Path(self.model).name if self.model else 'minilm'}"
-        else:
-            text = self.method
-        return text + (f", exit at block {self.exit_layer}" if self.exit_layer else "")
+        return self.labelling.describe(self) + (f", exit at block {self.exit_layer}" if self.exit_layer else "")
 
     def validate(self) -> TrainConfig:
-        from ..unmasking.config import LAYERS_PREFIX, parse_group_string
-
         if not self.train:
             raise ValueError("a training file is required (--train)")
         if self.validation and self.validation_holdout:
             raise ValueError("give either a validation file or validation_holdout, not both")
-        if self.method not in METHODS:
-            raise ValueError(f"unknown method {self.method!r}: use one of {', '.join(METHODS)}")
+        method = self.labelling  # an unknown name fails here, listing the known ones
         if self.finetune not in ("lora", "full", "auto"):
             raise ValueError(f"unknown finetune mode {self.finetune!r}: use lora, full or auto")
-        if self.unmask is not None and self.method != "unmask":
-            raise ValueError(f"--unmask applies to method 'unmask' only, not {self.method!r}")
-        if not self.unmask_config.startswith(LAYERS_PREFIX):
-            parse_group_string(self.unmask_config)
-        if self.method == "repeat" and self.repeat < 1:
-            raise ValueError("repeat must be at least 1 (extra copies of the sentence)")
+        method.validate(self)
         if self.exit_layer is not None and self.exit_layer < 1:
             raise ValueError("exit_layer must be a positive number of blocks")
         if self.demos < 0:
             raise ValueError("demos must be 0 or more")
         if self.demo_selection not in ("similar", "random"):
             raise ValueError("demo_selection must be similar or random")
-        if self.method == "generative" and self.finetune_mode != "lora":
-            raise ValueError("method generative fine-tunes with LoRA only")
         if self.batch_size < 1 or self.grad_accum < 1:
             raise ValueError("batch_size and grad_accum must be positive")
         if self.max_length < 8:

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, replace
 from pathlib import Path
-from typing import Any
 
 from rich.console import Console
 
@@ -21,52 +20,12 @@ from ..errors import DataError, LookrightError
 from ..methods.registry import get_method
 from ..modeling.artifact import CARD_FILE
 from ..sweep.launch import Job, run_jobs
-from ..training import TrainConfig
 from ..training.rundir import has_checkpoint
 from ..training.splits import load_run_data
-from .methods import BEST, MethodSpec
-
-RESULTS_FILE = "results.jsonl"
-
-
-@dataclass
-class CompareConfig:
-    base: TrainConfig  # data, budget, seed and decoder shared by every method
-    methods: list[MethodSpec]
-    output: str = "runs/compare"
-    groups: int = 4  # unmask:BEST searches configs of this many groups
-    best_among: list[str] | None = None  # candidates for unmask:BEST; default all 2^groups
-    parallel: int = 1
-    submit: str | None = None
-
-    def validate(self) -> None:
-        self.base.validate()
-        if not self.base.test:
-            raise ValueError("a comparison reports test scores: give --test")
-        if not (self.base.validation or self.base.validation_holdout):
-            raise ValueError("methods are selected on validation data: give --validation or --validation-holdout")
-        for spec in self.methods:
-            replace(self.base, **{k: v for k, v in spec.overrides.items() if v != BEST}).validate()
-
-
-@dataclass
-class CompareRow:
-    """What one method measured."""
-
-    method: str  # the spec as given, e.g. unmask:BEST
-    detail: str  # what actually ran, e.g. unmask 0011
-    validation: dict[str, Any]
-    test: dict[str, Any]
-    train_seconds: float
-    tokens_seen: int
-    tokens_per_second: float
-    steps: int
-    test_words_per_second: float
-    peak_memory_mb: float  # peak RSS (CPU) or GPU memory of the whole run, evaluation included
-    model_dir: str
-    search_seconds: float = 0.0  # unmask:BEST: the configuration search before training
-    search_tokens: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
+from .config import CompareConfig
+from .methods import MethodSpec
+from .report import write_report
+from .rows import RESULTS_FILE, CompareRow
 
 
 def read_rows(path: Path) -> list[CompareRow]:
@@ -107,8 +66,6 @@ def _search_best(cfg: CompareConfig, console: Console) -> tuple[str, float, int]
 
 def run_compare(cfg: CompareConfig, console: Console | None = None) -> list[CompareRow]:
     """Train and score every method (skipping those already in results.jsonl); write the report."""
-    from .report import write_report
-
     console = console or Console(stderr=True)
     cfg.validate()
     writers = [spec.name for spec in cfg.methods if get_method(spec.name).writes_spans]

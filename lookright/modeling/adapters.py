@@ -16,7 +16,7 @@ from torch import nn
 from transformers import PreTrainedModel
 
 from ..errors import ModelError
-from ..unmasking.mechanism import find_decoder
+from ..unmasking.state import find_decoder
 from .loading import head_module_name
 
 TARGET_PRESETS = ("attention", "all", "qv")

@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from ..errors import UnmaskingError
-from .mechanism import DecoderStructure, current_unmasking, find_decoder
+from .state import DecoderStructure, current_unmasking, find_decoder
 
 PAD = 2  # padding positions per padded probe row
 

@@ -17,6 +17,7 @@ from rich.console import Console
 
 from .console import print_command, print_plain
 from .errors import LookrightError
+from .serving import defaults
 
 app = typer.Typer(
     name="lookright",
@@ -430,12 +431,12 @@ def serve(
     model: Annotated[str, Opt("--model", help="Trained lookright model directory.")],
     host: Annotated[str, Opt("--host")] = "127.0.0.1",
     port: Annotated[int, Opt("--port")] = 8080,
-    max_texts: Annotated[int, Opt("--max-texts", help="Most texts per request.")] = 64,
-    max_chars: Annotated[int, Opt("--max-chars", help="Longest text accepted, in characters.")] = 100_000,
-    max_words: Annotated[int, Opt("--max-words", help="Most words in one request, all its texts together.")] = 20_000,
-    max_wait_ms: Annotated[float, Opt("--max-wait-ms", help="How long a request waits to share a batch.")] = 5,
-    piece_words: Annotated[int, Opt("--piece-words", help="Tag longer texts in pieces of whole sentences of at most N words, taking turns with other requests (0: never cut).")] = 128,
-    max_batch_words: Annotated[int, Opt("--max-batch-words", help="Most words in one model call: about what a short request waits behind a long one.")] = 512,
+    max_texts: Annotated[int, Opt("--max-texts", help="Most texts per request.")] = defaults.MAX_TEXTS,
+    max_chars: Annotated[int, Opt("--max-chars", help="Longest text accepted, in characters.")] = defaults.MAX_CHARS,
+    max_words: Annotated[int, Opt("--max-words", help="Most words in one request, all its texts together.")] = defaults.MAX_WORDS,
+    max_wait_ms: Annotated[float, Opt("--max-wait-ms", help="How long a request waits to share a batch.")] = defaults.MAX_WAIT_MS,
+    piece_words: Annotated[int, Opt("--piece-words", help="Tag longer texts in pieces of whole sentences of at most N words, taking turns with other requests (0: never cut).")] = defaults.PIECE_WORDS,
+    max_batch_words: Annotated[int, Opt("--max-batch-words", help="Most words in one model call: about what a short request waits behind a long one.")] = defaults.MAX_BATCH_WORDS,
     precision: ScorePrecision = "auto",
     quantize: ScoreQuantize = "auto",
 ) -> None:
@@ -457,19 +458,19 @@ def check_unmask(
 ) -> None:
     """Apply an unmasking config and print, per block, whether it sees right context (measured)."""
     from .modeling.loading import load_base
-    from .unmasking import probe_attention
+    from .unmasking import check_attention
     from .unmasking import unmask as apply
 
     loaded, _ = load_base(model, ["O"], attn_implementation=attn_implementation)
     apply(loaded, unmask, verify=False)
-    probe = probe_attention(loaded)
-    for i in range(probe.num_layers):
-        seen = "bidirectional" if i in probe.sees_right else "causal"
-        want = "bidirectional" if i in probe.expected else "causal"
+    measured = check_attention(loaded)
+    for i in range(measured.num_layers):
+        seen = "bidirectional" if i in measured.sees_right else "causal"
+        want = "bidirectional" if i in measured.expected else "causal"
         mark = "[green]ok[/]" if seen == want else "[red]MISMATCH[/]"
         out.print(f"block {i:3d}: {seen:13s} {mark}")
-    out.print(f"padding leaks: {list(probe.padding_leaks) or 'none'}")
-    if not probe.ok:
+    out.print(f"padding leaks: {list(measured.padding_leaks) or 'none'}")
+    if not measured.ok:
         raise typer.Exit(1)
 
 

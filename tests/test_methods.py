@@ -462,7 +462,7 @@ def toy_method():
 
 def test_a_registered_method_trains_reloads_and_takes_part_in_comparisons(toy_method, tiny_train_config, tmp_path):
     from lookright.compare import parse_methods
-    from lookright.unmasking import probe_attention
+    from lookright.unmasking import check_attention
 
     cfg = tiny_train_config(tmp_path / "toy", method=toy_method.name, unmask=None, learning_rate=None, max_steps=2,
                             eval_every=2)
@@ -472,7 +472,7 @@ def test_a_registered_method_trains_reloads_and_takes_part_in_comparisons(toy_me
     assert (card.method, card.unmask, card.repeat) == ("toy-last-group", "0001", 0)
     assert result.validation is not None and result.validation.log_loss > 0
     tagger = Tagger.load(result.output)
-    assert isinstance(tagger, TokenTagger) and probe_attention(tagger.model).sees_right == (3,)
+    assert isinstance(tagger, TokenTagger) and check_attention(tagger.model).sees_right == (3,)
     assert len(tagger.tag_words([["Peter", "visited", "Rome"]])[0]) == 3
     assert parse_methods("causal,toy-last-group")[1].overrides == {"method": "toy-last-group"}
     with pytest.raises(ValueError, match="takes no argument"):

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+from ..sweep.results import JsonLines
 
 RESULTS_FILE = "results.jsonl"
 
@@ -25,4 +28,8 @@ class CompareRow:
     model_dir: str
     search_seconds: float = 0.0  # unmask:BEST: the configuration search before training
     search_tokens: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def results_file(output: str | Path) -> JsonLines[CompareRow]:
+    """The comparison's `results.jsonl` (rows of earlier versions carry an unused `extra`)."""
+    return JsonLines(Path(output) / RESULTS_FILE, CompareRow, "comparison row", ignored=("extra",))

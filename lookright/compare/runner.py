@@ -9,14 +9,13 @@ appended to `results.jsonl` as methods finish, so an interrupted comparison resu
 from __future__ import annotations
 
 import json
-import os
-from dataclasses import asdict, replace
+from dataclasses import replace
 from pathlib import Path
 
 from rich.console import Console
 
 from ..console import print_plain
-from ..errors import DataError, LookrightError
+from ..errors import LookrightError
 from ..methods.registry import get_method
 from ..modeling.artifact import CARD_FILE
 from ..sweep.launch import Job, run_jobs
@@ -25,26 +24,7 @@ from ..training.splits import load_run_data
 from .config import CompareConfig
 from .methods import MethodSpec
 from .report import write_report
-from .rows import RESULTS_FILE, CompareRow
-
-
-def read_rows(path: Path) -> list[CompareRow]:
-    rows = []
-    if path.exists():
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-            if line.strip():
-                try:
-                    rows.append(CompareRow(**json.loads(line)))
-                except (json.JSONDecodeError, TypeError) as err:
-                    raise DataError(f"not a comparison row ({err}); remove or fix the line", path, number) from err
-    return rows
-
-
-def _append(path: Path, row: CompareRow) -> None:
-    with path.open("a", encoding="utf-8") as handle:
-        handle.write(json.dumps(asdict(row)) + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
+from .rows import CompareRow, results_file
 
 
 def _search_best(cfg: CompareConfig, console: Console) -> tuple[str, float, int]:
@@ -72,12 +52,12 @@ def run_compare(cfg: CompareConfig, console: Console | None = None) -> list[Comp
     load_run_data(cfg.base, spans_for=f"method {writers[0]}" if writers else None)  # data checked before any run
     output = Path(cfg.output)
     output.mkdir(parents=True, exist_ok=True)
-    results = output / RESULTS_FILE
-    done = {row.method: row for row in read_rows(results)}
+    results = results_file(output)
+    done = {row.method: row for row in results}
     jobs: list[tuple[MethodSpec, Job, float, int]] = []
     for spec in cfg.methods:
         if spec.spec in done:
-            print_plain(console, f"{spec.spec}: already measured, skipped (delete its row in {results} to rerun)")
+            print_plain(console, f"{spec.spec}: already measured, skipped (delete its row in {results.path} to rerun)")
             continue
         overrides = dict(spec.overrides)
         search_seconds, search_tokens = 0.0, 0
@@ -104,7 +84,7 @@ def run_compare(cfg: CompareConfig, console: Console | None = None) -> list[Comp
             peak_memory_mb=training.get("peak_memory_mb_with_evaluation", result.peak_memory_mb),
             model_dir=str(job.run_dir), search_seconds=round(search_seconds, 1), search_tokens=search_tokens,
         )
-        _append(results, row)
+        results.append(row)
         done[spec.spec] = row
         console.print(f"[bold]{spec.spec}[/]: test {row.test['metric']} {row.test['score']:.4f}, "
                       f"train {row.train_seconds:,.0f} s, {row.test_words_per_second:,.0f} words/s")

@@ -17,7 +17,7 @@ from seqeval.metrics import classification_report
 from seqeval.scheme import IOB2, IOBES
 
 from ..data.prepare import Repairs, find_repairs
-from ..data.schemes import convert_tags, tags_to_spans
+from ..data.schemes import OUTPUT_PREFIXES, SCHEMES, convert_tags, tags_to_spans
 from .report import (
     Confusion,
     Counts,
@@ -29,9 +29,6 @@ from .report import (
     TypeErrors,
     TypeScores,
 )
-
-SCHEMES = ("IOB1", "IOB2", "BIOES", "IO", "NONE")
-_PREFIXES = {"IOB1": "BI", "IOB2": "BI", "BIOES": "BIES", "IO": "I"}
 
 Span = tuple[int, int, str]  # (start, end exclusive, type)
 
@@ -148,10 +145,10 @@ def _validate(
         if scheme != "NONE":
             for side, tags in (("gold", g), ("pred", p)):
                 for position, tag in enumerate(tags):
-                    if tag != "O" and not (len(tag) > 2 and tag[1] == "-" and tag[0] in _PREFIXES[scheme]):
+                    if tag != "O" and not (len(tag) > 2 and tag[1] == "-" and tag[0] in OUTPUT_PREFIXES[scheme]):
                         raise ValueError(
                             f"sentence {index}, word {position}: {side} tag {tag!r} is not valid {scheme} "
-                            f"(expected 'O' or one of {', '.join(x + '-TYPE' for x in _PREFIXES[scheme])})"
+                            f"(expected 'O' or one of {', '.join(x + '-TYPE' for x in OUTPUT_PREFIXES[scheme])})"
                         )
     if not any(gold):
         raise ValueError("nothing to evaluate: gold has no words")

@@ -19,7 +19,7 @@ import math
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from rich.console import Console
@@ -32,7 +32,7 @@ from ..training.progress import hms
 from ..training.rundir import has_checkpoint
 from ..training.splits import load_run_data
 from .grid import validate_configs
-from .results import ResultsFile, RunResult
+from .results import ResultsFile, RunResult, report_scores
 
 STRATEGIES = ("exhaustive", "successive-halving", "probe")
 RUNG_METRICS = ("loss", "score")
@@ -57,7 +57,6 @@ class SweepConfig:
     keep_models: bool = False
     parallel: int = 1  # runs trained at once, each in its own process (one per GPU when there are GPUs)
     submit: str | None = None  # shell template handing each run to a scheduler, e.g. "sbatch --wrap '{command}'"
-    extra: dict = field(default_factory=dict)
 
     def validate(self, num_layers: int) -> list[str]:
         """All checks that can fail, done before the first training step."""
@@ -313,14 +312,7 @@ def best_of(rows: list[RunResult]) -> RunResult:
 
 
 def _scores(report) -> dict[str, float]:
-    return {
-        "metric": report.headline_name,
-        "score": report.headline,
-        "strict_f1": report.strict.micro.f1,
-        "lenient_f1": report.lenient.micro.f1,
-        "token_accuracy": report.token_accuracy,
-        "log_loss": report.log_loss,
-    }
+    return report_scores(report.to_dict())
 
 
 @dataclass

@@ -20,7 +20,7 @@ import json
 import os
 import tomllib
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -82,7 +82,6 @@ class TrainConfig:
     overwrite: bool = False  # replace whatever run OUTPUT holds (cleared when training starts)
     keep_checkpoints: int = 2
     log_every_seconds: float = 30.0  # not in a terminal (logs, CI): a progress line this often; a terminal has a live bar
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.method in ("lora", "full"):  # configs written before `finetune` existed
@@ -164,6 +163,8 @@ class TrainConfig:
         data = tomllib.loads(text) if path.suffix == ".toml" else json.loads(text)
         if isinstance(data.get("train"), dict):  # a [train] table (TOML); a string is the training file
             data = data["train"]
+        if data.get("extra") == {}:  # a field earlier versions wrote and never used
+            del data["extra"]
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:

@@ -1,10 +1,14 @@
-"""The package's shape: no import circle, no labelling-method switch outside the methods."""
+"""The package's shape: no import circle, no labelling-method switch outside the methods, cheap imports."""
 
 from __future__ import annotations
 
 import ast
 import re
+import subprocess
+import sys
 from pathlib import Path
+
+import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "lookright"
 
@@ -94,3 +98,17 @@ def test_no_labelling_method_is_switched_on_by_name_outside_the_methods():
         if switch.search(line)
     ]
     assert offenders == []
+
+
+@pytest.mark.parametrize("statement", [
+    "import lookright",
+    "import lookright.methods",
+    "from lookright.training import TrainConfig; TrainConfig(train='x').to_dict()",
+    "import lookright.serving.defaults",
+    "import lookright.evaluation",
+])
+def test_reading_settings_and_scoring_never_import_torch(statement):
+    code = f"import sys\n{statement}\nprint(sorted(m for m in ('torch', 'transformers', 'fastapi') if m in sys.modules))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[]"

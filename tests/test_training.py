@@ -195,12 +195,12 @@ def test_a_config_file_with_the_retired_extra_field_still_reads(tmp_path):
 
 def test_set_reaches_any_setting_between_config_file_and_flags(tmp_path):
     """`--set KEY=VALUE` gives train/sweep/compare every TrainConfig field without a flag for each."""
-    from lookright.cli import _train_config
+    from lookright.cli.common import train_config
 
     path = tmp_path / "train.toml"
     path.write_text('train = "a.conll"\nlora_r = 4\nmax_length = 64\n')
     settings = ["lora_r=16", "lora-targets=attention", "max_length=200", "select_best=false", "lora_dropout=0.05"]
-    cfg = _train_config(path, {"max_length": 96}, settings)
+    cfg = train_config(path, {"max_length": 96}, settings)
     assert (cfg.lora_r, cfg.lora_targets, cfg.max_length, cfg.select_best, cfg.lora_dropout) == (
         16, "attention", 96, False, 0.05
     )

@@ -24,13 +24,21 @@ __version__ = "0.1.0"
 _LAZY = {  # public name -> the module that defines it
     "UnmaskConfig": ".unmasking",
     "apply_saved_unmasking": ".unmasking",
-    "probe_attention": ".unmasking",
+    "check_attention": ".unmasking",
+    "probe_attention": ".unmasking",  # the earlier name of check_attention
     "unmask": ".unmasking",
     "verify_unmasking": ".unmasking",
 }
 
 if TYPE_CHECKING:
-    from .unmasking import UnmaskConfig, apply_saved_unmasking, probe_attention, unmask, verify_unmasking
+    from .unmasking import (
+        UnmaskConfig,
+        apply_saved_unmasking,
+        check_attention,
+        probe_attention,
+        unmask,
+        verify_unmasking,
+    )
 
 
 def __getattr__(name: str) -> Any:
@@ -52,6 +60,7 @@ __all__ = [
     "UnmaskConfig",
     "UnmaskingError",
     "apply_saved_unmasking",
+    "check_attention",
     "probe_attention",
     "unmask",
     "verify_unmasking",

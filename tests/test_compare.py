@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 
 from lookright.cli import app
 from lookright.compare import parse_methods
+from lookright.errors import DataError
 
 
 def test_method_specs_parse_and_fail_early():
@@ -65,3 +66,17 @@ def test_compare_runs_each_method_and_writes_one_table(tiny_model_dir, conll2003
     assert again.exit_code == 0
     assert "already measured" in again.output or "already measured" in str(again.stderr_bytes or b"")
     assert len((output / "results.jsonl").read_text().splitlines()) == 4
+
+
+def test_comparison_rows_written_with_the_retired_extra_field_still_resume(tmp_path):
+    from lookright.compare.rows import CompareRow, results_file
+
+    row = {"method": "causal", "detail": "causal", "validation": {"score": 0.5}, "test": {"score": 0.4},
+           "train_seconds": 1.0, "tokens_seen": 10, "tokens_per_second": 10.0, "steps": 2,
+           "test_words_per_second": 100.0, "peak_memory_mb": 50.0, "model_dir": "runs/causal", "extra": {}}
+    (tmp_path / "results.jsonl").write_text(json.dumps(row) + "\n" + "{not json\n")
+    rows = results_file(tmp_path)
+    with pytest.raises(DataError, match=r"results\.jsonl:2.*not a comparison row"):
+        rows.rows()
+    (tmp_path / "results.jsonl").write_text(json.dumps(row) + "\n")
+    assert rows.rows() == [CompareRow(**{k: v for k, v in row.items() if k != "extra"})]

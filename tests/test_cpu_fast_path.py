@@ -29,11 +29,11 @@ def test_auto_precision_follows_the_documented_rule_on_cpu(monkeypatch, native):
     full fine-tuning on a CPU either way; an explicit precision always wins."""
     monkeypatch.setattr(loading, "cpu_has_native_bf16", lambda: native)
     expected = torch.bfloat16 if native else torch.float32
-    assert Precision.choose("auto", "none", "cpu", method="lora").dtype == expected
+    assert Precision.choose("auto", "none", "cpu", finetune="lora").dtype == expected
     assert Precision.choose("auto", "none", "cpu").dtype == expected  # what Tagger.load asks for scoring
-    assert Precision.choose("auto", "none", "cpu", method="full").dtype == torch.float32
+    assert Precision.choose("auto", "none", "cpu", finetune="full").dtype == torch.float32
     assert Precision.choose("fp32", "none", "cpu").dtype == torch.float32
-    assert Precision.choose("bf16", "none", "cpu", method="full").dtype == torch.bfloat16
+    assert Precision.choose("bf16", "none", "cpu", finetune="full").dtype == torch.bfloat16
     assert Precision.choose("auto", "none", "cpu").autocast_bf16 is native
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from lookright.modeling.loading import load_base
 from lookright.modeling.resolve import default_gguf_path, resolve_model
-from lookright.unmasking import UnmaskConfig, probe_attention, unmask
+from lookright.unmasking import UnmaskConfig, check_attention, unmask
 
 
 def test_default_model_comes_from_the_installed_package_and_converts_to_safetensors():
@@ -28,10 +28,10 @@ def test_unmasking_the_real_model_changes_exactly_the_configured_blocks(attn):
     unmask(model, "0011", verify=False)
     expected = UnmaskConfig.resolve("0011", 30).layers
     assert expected == tuple(range(16, 30))  # 30 blocks in groups of 8, 8, 7, 7
-    probe = probe_attention(model)
+    probe = check_attention(model)
     assert probe.sees_right == expected and probe.padding_leaks == ()
     unmask(model, "0000", verify=False)
-    assert probe_attention(model).sees_right == ()
+    assert check_attention(model).sees_right == ()
 
 
 @pytest.mark.parametrize("config", ["0011", "1111"])
@@ -45,7 +45,7 @@ def test_unmasking_check_sees_bf16_changes_next_to_massive_activations(config):
     model, _ = load_base(None, ["O", "B-X", "I-X"], precision=Precision.choose("bf16", device="cpu"))
     assert next(model.parameters()).dtype == torch.bfloat16
     unmask(model, config, verify=False)
-    probe = probe_attention(model)
+    probe = check_attention(model)
     assert probe.sees_right == UnmaskConfig.resolve(config, 30).layers and probe.padding_leaks == ()
     unmask(model, "0000", verify=False)
-    assert probe_attention(model).sees_right == ()
+    assert check_attention(model).sees_right == ()

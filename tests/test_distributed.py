@@ -139,7 +139,7 @@ def test_relaunch_echo_is_one_copy_pasteable_line_on_a_narrow_console(tmp_path, 
             "--launcher", "accelerate", "--num-processes", "2"]
     monkeypatch.setattr(sys, "argv", ["lookright", *args])
     printed = io.StringIO()
-    monkeypatch.setattr(cli, "err", Console(file=printed, width=40))
+    monkeypatch.setattr(cli.common, "err", Console(file=printed, width=40))
     launched = []
     monkeypatch.setattr(subprocess, "call", lambda command: launched.append(command) or 0)
     result = CliRunner().invoke(cli.app, args)

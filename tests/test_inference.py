@@ -13,7 +13,7 @@ from lookright.cli import app
 from lookright.data.readers import read_conll
 from lookright.data.segment import sentence_ranges
 from lookright.data.words import split_words
-from lookright.inference import Tagger
+from lookright.inference import Tagger, TokenTagger
 from lookright.inference.streaming import Item, count_lines, tag_stream
 
 
@@ -330,7 +330,7 @@ def test_every_word_comes_back_labelled_even_invisible_ones(tagger):
 
     card = copy.copy(tagger.card)
     card.max_length, card.stride = 8, 2  # invisible words at window edges
-    small = Tagger(tagger.model, tagger.tokenizer, card)
+    small = TokenTagger(tagger.model, tagger.tokenizer, card)
     assert [w.text for w in small.predict([listed])[0].words] == listed
 
 

@@ -22,7 +22,7 @@ def no_model_loads(monkeypatch):
     def refuse(*args, **kwargs):
         pytest.fail("a model was loaded before every input file was checked")
 
-    monkeypatch.setattr("lookright.training.trainer.load_base", refuse)
+    monkeypatch.setattr("lookright.methods.token.load_base", refuse)
     monkeypatch.setattr(Tagger, "load", classmethod(refuse))
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+from typing import ClassVar
 
 import numpy as np
 import pytest
@@ -16,13 +17,15 @@ from typer.testing import CliRunner
 from lookright.alignment.encoder import WindowEncoder
 from lookright.cli import app
 from lookright.data.schemes import Span
-from lookright.errors import DataError
+from lookright.errors import DataError, ModelError
 from lookright.generative.constrained import SpanGrammar
 from lookright.generative.demos import Demo, DemoPool
 from lookright.generative.prompts import PieceTokenizer, prompt_text, response_text, type_names
 from lookright.generative.tagger import GenerativeTagger
-from lookright.inference import Tagger
+from lookright.inference import Tagger, TokenTagger
 from lookright.inference.scoring import score_windows
+from lookright.methods import register, unregister
+from lookright.methods.token import TokenMethod
 from lookright.modeling.artifact import ModelCard
 from lookright.modeling.early_exit import keep_first_blocks
 from lookright.modeling.loading import Precision, load_token_classifier, load_tokenizer
@@ -316,11 +319,42 @@ def test_a_generative_export_keeps_its_demonstrations_and_predictions(generative
     assert before == after
 
 
+def test_every_public_loader_keeps_the_demonstration_pool(generative_run, trained_dir, monkeypatch):
+    """`GenerativeTagger.load(dir)` once dropped `demonstrations.jsonl`: its prompts then showed no demonstrations."""
+    import spacy
+    import uvicorn
+
+    import lookright.integrations.spacy_component  # noqa: F401 - registers the "lookright" factory
+    from lookright import serving
+    from lookright.inference import load_tagger
+
+    directory = generative_run.output
+    served = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: served.setdefault("tagger", app.state.tagger))
+    serving.serve(directory)
+    nlp = spacy.blank("en")
+    nlp.add_pipe("lookright", config={"model": str(directory)})
+    loaded = {
+        "Tagger.load": Tagger.load(directory),
+        "GenerativeTagger.load": GenerativeTagger.load(directory),
+        "load_tagger": load_tagger(directory),
+        "spaCy component": nlp.get_pipe("lookright").tagger,
+        "serve": served["tagger"],
+    }
+    for entry, tagger in loaded.items():
+        assert isinstance(tagger, GenerativeTagger) and len(tagger.pool) == 48, entry
+        assert tagger.prompt(["Peter", "visited", "Rome"]).count("### Sentence:") == 2, entry  # a demonstration + it
+    with pytest.raises(ModelError, match="loads as TokenTagger, not GenerativeTagger"):
+        GenerativeTagger.load(trained_dir)
+    with pytest.raises(ModelError, match="int8 applies to token classifiers"):
+        Tagger.load(directory, quantize="int8")
+
+
 def test_response_collator_keeps_the_loss_of_full_logits(tiny_model_dir):
     """Left padding + logits on the response tail only gives the loss of right padding + all logits."""
     from transformers import AutoModelForCausalLM
 
-    from lookright.training.generative import ResponseCollator
+    from lookright.methods.generative import ResponseCollator
 
     model = AutoModelForCausalLM.from_pretrained(tiny_model_dir).eval()
     rows = [
@@ -400,3 +434,53 @@ def test_encoder_trains_evaluates_and_predicts_words_its_tokenizer_maps_to_no_su
     tagged = tagger(f"Peter {INVISIBLE_WORDS[0]} Blackburn\u200d visited \u0301 Brussels")
     assert [w.text for w in tagged.words] == ["Peter", "\ufe0f", "Blackburn", "\u200d", "visited", "\u0301", "Brussels"]
     assert all(w.label in tagger.labels for w in tagged.words)
+
+
+# --- a method added from outside the package ---------------------------------------------------------
+
+
+class LastGroupOnly(TokenMethod):
+    """A toy method defined here, not in lookright: only the last of four block groups bidirectional,
+    with its own default learning rate and description."""
+
+    name = "toy-last-group"
+    learning_rates: ClassVar[dict[str, float]] = {"lora": 2e-3, "full": 1e-5}
+
+    def unmask_config(self, cfg):
+        return "0001"
+
+    def describe(self, cfg):
+        return "toy: last group bidirectional"
+
+
+@pytest.fixture
+def toy_method():
+    method = register(LastGroupOnly)
+    yield method
+    unregister(method.name)
+
+
+def test_a_registered_method_trains_reloads_and_takes_part_in_comparisons(toy_method, tiny_train_config, tmp_path):
+    from lookright.compare import parse_methods
+    from lookright.unmasking import check_attention
+
+    cfg = tiny_train_config(tmp_path / "toy", method=toy_method.name, unmask=None, learning_rate=None, max_steps=2,
+                            eval_every=2)
+    assert (cfg.lr, cfg.finetune_mode, cfg.describe()) == (2e-3, "lora", "toy: last group bidirectional")
+    result = train(cfg)
+    card = ModelCard.read(result.output)
+    assert (card.method, card.unmask, card.repeat) == ("toy-last-group", "0001", 0)
+    assert result.validation is not None and result.validation.log_loss > 0
+    tagger = Tagger.load(result.output)
+    assert isinstance(tagger, TokenTagger) and check_attention(tagger.model).sees_right == (3,)
+    assert len(tagger.tag_words([["Peter", "visited", "Rome"]])[0]) == 3
+    assert parse_methods("causal,toy-last-group")[1].overrides == {"method": "toy-last-group"}
+    with pytest.raises(ValueError, match="takes no argument"):
+        parse_methods("toy-last-group:2")
+    with pytest.raises(ValueError, match="already registered"):
+        register(LastGroupOnly)
+    unregister(toy_method.name)
+    with pytest.raises(ModelError, match="unknown method 'toy-last-group'"):
+        Tagger.load(result.output)
+    with pytest.raises(ValueError, match="unknown method 'toy-last-group'"):
+        TrainConfig(train="x", method=toy_method.name).validate()

@@ -178,10 +178,11 @@ def test_an_unwritable_export_fails_before_the_model_is_loaded(blocked, trained_
 
 
 def test_an_unwritable_train_output_fails_before_training(blocked, tiny_model_dir, conll2003, capsys, monkeypatch):
+    import lookright.methods.token
     import lookright.training.trainer
 
     monkeypatch.setattr(lookright.training.trainer, "load_run_data", _fail_if_called)
-    monkeypatch.setattr(lookright.training.trainer, "load_base", _fail_if_called)
+    monkeypatch.setattr(lookright.methods.token, "load_base", _fail_if_called)
     args = ["train", "--train", conll2003 / "train.txt", "--label-column", "3", "--model", tiny_model_dir,
             "--max-steps", "1", "--output", blocked]
     code, output = run_cli(args, capsys, monkeypatch)

@@ -15,7 +15,7 @@ from lookright.errors import DataError, LookrightError
 from lookright.inference import Tagger
 from lookright.modeling.artifact import ModelCard
 from lookright.training import TrainConfig, train
-from lookright.unmasking import current_unmasking, probe_attention
+from lookright.unmasking import check_attention, current_unmasking
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +49,7 @@ def test_reloaded_model_reproduces_validation_scores_exactly(trained, conll2003)
     """The trained head must survive save/reload (a classic peft pitfall) and unmasking be re-applied."""
     tagger = Tagger.load(trained.output)
     assert current_unmasking(tagger.model).layers == (2, 3)
-    assert probe_attention(tagger.model).sees_right == (2, 3)
+    assert check_attention(tagger.model).sees_right == (2, 3)
     from lookright.data.readers import read_data
 
     sentences = read_data(conll2003 / "validation.txt", label_column=3)[:24]
@@ -92,7 +92,7 @@ def test_full_fine_tuning_saves_and_reloads_full_weights(tiny_train_config, conl
     result = train(tiny_train_config(tmp_path, finetune="full", max_steps=2, eval_every=2, unmask="1000"))
     assert (tmp_path / "model.safetensors").is_file() and not (tmp_path / "adapter_config.json").exists()
     tagger = Tagger.load(tmp_path)
-    assert probe_attention(tagger.model).sees_right == (0,)
+    assert check_attention(tagger.model).sees_right == (0,)
     report = tagger.evaluate(str(conll2003 / "validation.txt"), label_column=3)
     assert report.counts.sentences == 3250
     assert result.validation is not None
@@ -184,14 +184,23 @@ def test_config_file_and_flags_combine(tmp_path):
         TrainConfig.from_file(path)
 
 
+def test_a_config_file_with_the_retired_extra_field_still_reads(tmp_path):
+    path = tmp_path / "train_config.json"  # as sweeps and comparisons wrote it before `extra` was dropped
+    path.write_text(json.dumps({"train": "a.conll", "lora_r": 4, "extra": {}}))
+    assert (TrainConfig.from_file(path).train, TrainConfig.from_file(path).lora_r) == ("a.conll", 4)
+    path.write_text(json.dumps({"train": "a.conll", "extra": {"x": 1}}))  # one that held something is not dropped
+    with pytest.raises(ValueError, match=r"unknown settings \['extra'\]"):
+        TrainConfig.from_file(path)
+
+
 def test_set_reaches_any_setting_between_config_file_and_flags(tmp_path):
     """`--set KEY=VALUE` gives train/sweep/compare every TrainConfig field without a flag for each."""
-    from lookright.cli import _train_config
+    from lookright.cli.common import train_config
 
     path = tmp_path / "train.toml"
     path.write_text('train = "a.conll"\nlora_r = 4\nmax_length = 64\n')
     settings = ["lora_r=16", "lora-targets=attention", "max_length=200", "select_best=false", "lora_dropout=0.05"]
-    cfg = _train_config(path, {"max_length": 96}, settings)
+    cfg = train_config(path, {"max_length": 96}, settings)
     assert (cfg.lora_r, cfg.lora_targets, cfg.max_length, cfg.select_best, cfg.lora_dropout) == (
         16, "attention", 96, False, 0.05
     )
@@ -247,7 +256,7 @@ def test_bf16_training_on_cpu_scores_and_reloads_in_bf16(tiny_train_config, conl
     assert card.training["precision"] == str(torch.bfloat16)
     tagger = Tagger.load(result.output)
     assert {p.dtype for p in tagger.model.parameters()} == {torch.bfloat16}
-    assert probe_attention(tagger.model).sees_right == (2, 3)
+    assert check_attention(tagger.model).sees_right == (2, 3)
     report = tagger.evaluate(read_data(conll2003 / "validation.txt", label_column=3)[:24])
     assert report.to_dict()["strict"] == result.validation.to_dict()["strict"]
     assert report.token_accuracy == result.validation.token_accuracy

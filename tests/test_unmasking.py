@@ -10,9 +10,9 @@ from lookright.errors import UnmaskingError
 from lookright.unmasking import (
     UnmaskConfig,
     apply_saved_unmasking,
+    check_attention,
     current_unmasking,
     find_decoder,
-    probe_attention,
     split_into_groups,
     unmask,
     verify_unmasking,
@@ -99,10 +99,10 @@ def test_unmasked_blocks_see_right_context_and_masked_blocks_do_not(arch, attn):
 @pytest.mark.parametrize("arch,attn", ARCH_IMPL)
 def test_probe_measures_exactly_the_configured_blocks(arch, attn):
     model = tiny_token_classifier(arch, num_layers=4, attn=attn)
-    assert probe_attention(model).sees_right == ()
+    assert check_attention(model).sees_right == ()
     for spec, expected in (("1000", (0,)), ("0011", (2, 3)), ("1111", (0, 1, 2, 3)), ([1, 3], (1, 3))):
         unmask(model, spec)
-        probe = probe_attention(model)
+        probe = check_attention(model)
         assert probe.sees_right == expected
         assert probe.padding_leaks == ()
 
@@ -207,9 +207,9 @@ def test_unmasking_survives_peft_wrapping_and_is_saved_in_the_config(tmp_path):
     cls = ensure_token_classification_class(model.config)
     reloaded = cls.from_pretrained(tmp_path)
     assert reloaded.config.lookright_unmask["layers"] == [1, 3]
-    assert probe_attention(reloaded).sees_right == ()  # plain transformers load: nothing applied yet
+    assert check_attention(reloaded).sees_right == ()  # plain transformers load: nothing applied yet
     apply_saved_unmasking(reloaded)
-    assert probe_attention(reloaded).sees_right == (1, 3)
+    assert check_attention(reloaded).sees_right == (1, 3)
 
     peft_model = get_peft_model(
         model, LoraConfig(task_type=TaskType.TOKEN_CLS, r=2, target_modules=["q_proj", "v_proj"], modules_to_save=["score"])
@@ -227,5 +227,5 @@ def test_unmasking_is_reapplied_not_stacked():
     model = tiny_token_classifier("mistral")
     unmask(model, "1111")
     unmask(model, "0001")
-    assert probe_attention(model).sees_right == (3,)
+    assert check_attention(model).sees_right == (3,)
     assert sum(len(layer._forward_pre_hooks) for layer in find_decoder(model).layers) == 1

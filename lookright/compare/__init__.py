@@ -1,6 +1,8 @@
 """`lookright compare`: the labelling methods side by side on the user's data, under one budget."""
 
+from .config import CompareConfig
 from .methods import MethodSpec, parse_methods
-from .runner import CompareConfig, CompareRow, run_compare
+from .rows import CompareRow
+from .runner import run_compare
 
 __all__ = ["CompareConfig", "CompareRow", "MethodSpec", "parse_methods", "run_compare"]

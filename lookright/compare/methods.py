@@ -1,5 +1,6 @@
 """Method specs of `lookright compare --methods`: `name[:argument]`, each a set of train settings.
 
+Each labelling method reads its own argument (`Method.compare_settings`); the built-ins:
 - `causal`: the decoder as a plain token classifier (no unmasking);
 - `unmask[:CONFIG]`: unmasked groups, e.g. `unmask:0011`; `unmask:BEST` searches the configs of
   `--best-among` with successive halving on validation first (its cost is reported);
@@ -14,9 +15,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..unmasking.config import parse_group_string
-
-BEST = "BEST"
+from ..methods.registry import get_method, method_names
+from ..methods.token import BEST  # unmask:BEST: the unmasking configuration is searched first
 
 
 @dataclass(frozen=True)
@@ -33,36 +33,18 @@ class MethodSpec:
 
     @property
     def needs_search(self) -> bool:
-        return self.name == "unmask" and self.overrides.get("unmask") == BEST
-
-
-def _int(name: str, value: str, spec: str) -> int:
-    if not value.isdigit():
-        raise ValueError(f"method {spec!r}: {name} must be a whole number, not {value!r}")
-    return int(value)
+        return self.overrides.get("unmask") == BEST
 
 
 def parse_method(spec: str, encoder_model: str | None = None) -> MethodSpec:
     spec = spec.strip()
-    name, _, arg = spec.partition(":")
-    if name == "causal" and not arg:
-        return MethodSpec(spec, name, {"method": "causal"})
-    if name == "unmask":
-        config = arg or "0011"
-        if config.upper() == BEST:
-            return MethodSpec(spec, name, {"method": "unmask", "unmask": BEST})
-        if not config.startswith("layers:"):
-            parse_group_string(config)
-        return MethodSpec(spec, name, {"method": "unmask", "unmask": config})
-    if name == "repeat":
-        return MethodSpec(spec, name, {"method": "repeat", "repeat": _int("R", arg, spec) if arg else 1})
-    if name == "generative":
-        return MethodSpec(spec, name, {"method": "generative", "demos": _int("K", arg, spec) if arg else 1})
-    if name == "encoder":
-        return MethodSpec(spec, name, {"method": "encoder", "model": arg or encoder_model or "minilm"})
-    raise ValueError(
-        f"unknown method {spec!r}: use causal, unmask[:CONFIG|BEST], repeat[:R], generative[:K] or encoder[:MODEL]"
-    )
+    name, _, argument = spec.partition(":")
+    try:
+        method = get_method(name)
+    except ValueError:
+        usage = [get_method(known).compare_usage or known for known in method_names()]
+        raise ValueError(f"unknown method {spec!r}: use {', '.join(usage[:-1])} or {usage[-1]}") from None
+    return MethodSpec(spec, name, method.compare_settings(argument, spec, encoder_model))
 
 
 def parse_methods(text: str, encoder_model: str | None = None) -> list[MethodSpec]:

@@ -12,7 +12,8 @@ from rich.console import Console
 from rich.table import Table
 
 from ..console import command_line, print_plain
-from .runner import CompareConfig, CompareRow
+from .config import CompareConfig
+from .rows import CompareRow
 
 COLUMNS = ("method", "ran as", "val F1", "test F1 (strict)", "test F1 (lenient)", "token acc",
            "train s", "train tokens", "predict words/s", "peak MiB")

@@ -9,82 +9,22 @@ appended to `results.jsonl` as methods finish, so an interrupted comparison resu
 from __future__ import annotations
 
 import json
-import os
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 from rich.console import Console
 
 from ..console import print_plain
-from ..errors import DataError, LookrightError
+from ..errors import LookrightError
+from ..methods.registry import get_method
 from ..modeling.artifact import CARD_FILE
 from ..sweep.launch import Job, run_jobs
-from ..training import TrainConfig
 from ..training.rundir import has_checkpoint
 from ..training.splits import load_run_data
-from .methods import BEST, MethodSpec
-
-RESULTS_FILE = "results.jsonl"
-
-
-@dataclass
-class CompareConfig:
-    base: TrainConfig  # data, budget, seed and decoder shared by every method
-    methods: list[MethodSpec]
-    output: str = "runs/compare"
-    groups: int = 4  # unmask:BEST searches configs of this many groups
-    best_among: list[str] | None = None  # candidates for unmask:BEST; default all 2^groups
-    parallel: int = 1
-    submit: str | None = None
-
-    def validate(self) -> None:
-        self.base.validate()
-        if not self.base.test:
-            raise ValueError("a comparison reports test scores: give --test")
-        if not (self.base.validation or self.base.validation_holdout):
-            raise ValueError("methods are selected on validation data: give --validation or --validation-holdout")
-        for spec in self.methods:
-            replace(self.base, **{k: v for k, v in spec.overrides.items() if v != BEST}).validate()
-
-
-@dataclass
-class CompareRow:
-    """What one method measured."""
-
-    method: str  # the spec as given, e.g. unmask:BEST
-    detail: str  # what actually ran, e.g. unmask 0011
-    validation: dict[str, Any]
-    test: dict[str, Any]
-    train_seconds: float
-    tokens_seen: int
-    tokens_per_second: float
-    steps: int
-    test_words_per_second: float
-    peak_memory_mb: float  # peak RSS (CPU) or GPU memory of the whole run, evaluation included
-    model_dir: str
-    search_seconds: float = 0.0  # unmask:BEST: the configuration search before training
-    search_tokens: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-def read_rows(path: Path) -> list[CompareRow]:
-    rows = []
-    if path.exists():
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-            if line.strip():
-                try:
-                    rows.append(CompareRow(**json.loads(line)))
-                except (json.JSONDecodeError, TypeError) as err:
-                    raise DataError(f"not a comparison row ({err}); remove or fix the line", path, number) from err
-    return rows
-
-
-def _append(path: Path, row: CompareRow) -> None:
-    with path.open("a", encoding="utf-8") as handle:
-        handle.write(json.dumps(asdict(row)) + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
+from .config import CompareConfig
+from .methods import MethodSpec
+from .report import write_report
+from .rows import CompareRow, results_file
 
 
 def _search_best(cfg: CompareConfig, console: Console) -> tuple[str, float, int]:
@@ -106,20 +46,18 @@ def _search_best(cfg: CompareConfig, console: Console) -> tuple[str, float, int]
 
 def run_compare(cfg: CompareConfig, console: Console | None = None) -> list[CompareRow]:
     """Train and score every method (skipping those already in results.jsonl); write the report."""
-    from .report import write_report
-
     console = console or Console(stderr=True)
     cfg.validate()
-    generative = any(spec.name == "generative" for spec in cfg.methods)
-    load_run_data(cfg.base, spans_for="method generative" if generative else None)  # data checked before any run
+    writers = [spec.name for spec in cfg.methods if get_method(spec.name).writes_spans]
+    load_run_data(cfg.base, spans_for=f"method {writers[0]}" if writers else None)  # data checked before any run
     output = Path(cfg.output)
     output.mkdir(parents=True, exist_ok=True)
-    results = output / RESULTS_FILE
-    done = {row.method: row for row in read_rows(results)}
+    results = results_file(output)
+    done = {row.method: row for row in results}
     jobs: list[tuple[MethodSpec, Job, float, int]] = []
     for spec in cfg.methods:
         if spec.spec in done:
-            print_plain(console, f"{spec.spec}: already measured, skipped (delete its row in {results} to rerun)")
+            print_plain(console, f"{spec.spec}: already measured, skipped (delete its row in {results.path} to rerun)")
             continue
         overrides = dict(spec.overrides)
         search_seconds, search_tokens = 0.0, 0
@@ -146,7 +84,7 @@ def run_compare(cfg: CompareConfig, console: Console | None = None) -> list[Comp
             peak_memory_mb=training.get("peak_memory_mb_with_evaluation", result.peak_memory_mb),
             model_dir=str(job.run_dir), search_seconds=round(search_seconds, 1), search_tokens=search_tokens,
         )
-        _append(results, row)
+        results.append(row)
         done[spec.spec] = row
         console.print(f"[bold]{spec.spec}[/]: test {row.test['metric']} {row.test['score']:.4f}, "
                       f"train {row.train_seconds:,.0f} s, {row.test_words_per_second:,.0f} words/s")

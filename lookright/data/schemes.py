@@ -16,7 +16,8 @@ _ALIASES = {"BIO": IOB2, "IOBES": BIOES, "BILOU": BIOES}
 # Prefixes a tag may carry in each span scheme; BILOU's L/U are read as E/S.
 _PREFIXES = {IOB1: "BI", IOB2: "BI", BIOES: "BIESLU", IO: "I"}
 _BILOU = {"L": "E", "U": "S"}
-_OUTPUT_PREFIXES = {IOB1: "BI", IOB2: "BI", BIOES: "BIES", IO: "I"}
+# Prefixes of the labels a model learns and predicts in each span scheme (and that scoring accepts).
+OUTPUT_PREFIXES = {IOB1: "BI", IOB2: "BI", BIOES: "BIES", IO: "I"}
 
 
 @dataclass(frozen=True)
@@ -263,4 +264,4 @@ def label_set(tag_sequences: Iterable[Sequence[str]], scheme: str) -> list[str]:
         seen = {tag for tags in tag_sequences for tag in tags}
         return (["O"] if "O" in seen else []) + sorted(seen - {"O"})
     kinds = {_split(tag, scheme)[1] for tags in tag_sequences for tag in tags} - {""}
-    return ["O"] + sorted(f"{p}-{kind}" for kind in kinds for p in _OUTPUT_PREFIXES[scheme])
+    return ["O"] + sorted(f"{p}-{kind}" for kind in kinds for p in OUTPUT_PREFIXES[scheme])

@@ -1,6 +1,6 @@
 """Model-independent scoring of word-level tag sequences: strict and lenient span F1 side by side."""
 
-from .metrics import SCHEMES, evaluate_tags, extract_spans, to_iob2
+from .metrics import SCHEMES, evaluate_tags, extract_spans, gold_log_loss, to_iob2
 from .report import (
     Confusion,
     Counts,
@@ -26,5 +26,6 @@ __all__ = [
     "TypeScores",
     "evaluate_tags",
     "extract_spans",
+    "gold_log_loss",
     "to_iob2",
 ]

@@ -12,11 +12,12 @@ import warnings
 from collections import Counter
 from collections.abc import Sequence
 
+import numpy as np
 from seqeval.metrics import classification_report
 from seqeval.scheme import IOB2, IOBES
 
 from ..data.prepare import Repairs, find_repairs
-from ..data.schemes import convert_tags, tags_to_spans
+from ..data.schemes import OUTPUT_PREFIXES, SCHEMES, convert_tags, tags_to_spans
 from .report import (
     Confusion,
     Counts,
@@ -28,9 +29,6 @@ from .report import (
     TypeErrors,
     TypeScores,
 )
-
-SCHEMES = ("IOB1", "IOB2", "BIOES", "IO", "NONE")
-_PREFIXES = {"IOB1": "BI", "IOB2": "BI", "BIOES": "BIES", "IO": "I"}
 
 Span = tuple[int, int, str]  # (start, end exclusive, type)
 
@@ -45,6 +43,17 @@ def to_iob2(tags: Sequence[str], scheme: str) -> list[str]:
 def extract_spans(iob2_tags: Sequence[str]) -> list[Span]:
     """Spans of an IOB2 sentence; a span opens at B- or at an I- that continues nothing (as conlleval)."""
     return [(span.start, span.end, span.label) for span in tags_to_spans(iob2_tags, "IOB2")]
+
+
+def gold_log_loss(scores: Sequence[np.ndarray], gold: Sequence[Sequence[str]], labels: Sequence[str]) -> float:
+    """Mean -log p(gold label) over all words, from per-sentence (words x labels) log-probabilities.
+
+    Smooth where F1 is still noise (after a few training steps), so successive halving and the
+    probe rank configurations by it.
+    """
+    index = {label: i for i, label in enumerate(labels)}
+    picked = [s[np.arange(len(tags)), [index[t] for t in tags]] for s, tags in zip(scores, gold) if len(tags)]
+    return float(-np.concatenate(picked).mean()) if picked else 0.0
 
 
 def evaluate_tags(
@@ -136,10 +145,10 @@ def _validate(
         if scheme != "NONE":
             for side, tags in (("gold", g), ("pred", p)):
                 for position, tag in enumerate(tags):
-                    if tag != "O" and not (len(tag) > 2 and tag[1] == "-" and tag[0] in _PREFIXES[scheme]):
+                    if tag != "O" and not (len(tag) > 2 and tag[1] == "-" and tag[0] in OUTPUT_PREFIXES[scheme]):
                         raise ValueError(
                             f"sentence {index}, word {position}: {side} tag {tag!r} is not valid {scheme} "
-                            f"(expected 'O' or one of {', '.join(x + '-TYPE' for x in _PREFIXES[scheme])})"
+                            f"(expected 'O' or one of {', '.join(x + '-TYPE' for x in OUTPUT_PREFIXES[scheme])})"
                         )
     if not any(gold):
         raise ValueError("nothing to evaluate: gold has no words")

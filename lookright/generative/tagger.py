@@ -1,4 +1,4 @@
-"""`GenerativeTagger`: a generative model directory behind the same interface as `Tagger`.
+"""`GenerativeTagger`: a generative model directory behind the same `Tagger` interface.
 
 Sentences are cut into chunks of at most `max_length` response subwords (never dropped), each chunk
 gets its demonstrations and prompt, prompts are batched by length (left padding, a token budget)
@@ -17,12 +17,15 @@ import torch
 from transformers import GenerationConfig, LogitsProcessorList
 
 from ..data.schemes import Span, spans_to_tags
+from ..errors import ModelError
 from ..inference.scoring import token_budget_batches
-from ..inference.tagger import Tagger
-from ..modeling.artifact import ModelCard
+from ..inference.tagger import Labelled, Tagger, wants_int8
+from ..modeling.artifact import ModelCard, load_model_dir, scoring_precision
 from .constrained import SpanConstraint, SpanGrammar
 from .demos import DemoPool
 from .prompts import PieceTokenizer, prompt_text
+
+DEFAULT_TOKEN_BUDGET = 16384  # prompt + response tokens per generation batch
 
 
 class GenerativeTagger(Tagger):
@@ -34,22 +37,44 @@ class GenerativeTagger(Tagger):
         tokenizer,
         card: ModelCard,
         *,
-        directory: str | os.PathLike | None = None,
         pool: DemoPool | None = None,
-        token_budget: int = 16384,
-        **_: object,
+        token_budget: int = DEFAULT_TOKEN_BUDGET,
     ) -> None:
-        super().__init__(model, tokenizer, card, token_budget=token_budget)
+        super().__init__(model, tokenizer, card)
         settings = card.generation
+        self.token_budget = token_budget
         self.names: dict[str, str] = settings["names"]
         self.demos: int = settings.get("demos", 0)
         self.selection: str = settings.get("demo_selection", "similar")
         self.instruction: bool = settings.get("instruction", False)
-        self.pool = pool if pool is not None else DemoPool.read(directory, settings.get("seed", 0)) if directory else DemoPool([])
+        self.pool = pool if pool is not None else DemoPool([])
         self.pieces = PieceTokenizer(tokenizer)
 
-    def word_scores(self, *args, **kwargs):  # noqa: D102 - no per-label scores to give
-        raise NotImplementedError("a generative model writes spans; use label_words / tag_words / predict")
+    @classmethod
+    def from_directory(
+        cls,
+        directory: str | os.PathLike,
+        card: ModelCard,
+        *,
+        device: str | None = None,
+        precision: str = "auto",
+        quantize: str = "auto",
+        decoding: str = "argmax",
+        token_budget: int = DEFAULT_TOKEN_BUDGET,
+    ) -> GenerativeTagger:
+        """The model, and the demonstration pool its prompts were trained with (`demonstrations.jsonl`).
+
+        `decoding` is accepted for a uniform interface: a generative model always decodes greedily
+        under its span grammar, so only `argmax` (the default) is valid.
+        """
+        if wants_int8(quantize, card):
+            raise ModelError("--quantize int8 applies to token classifiers, not to generative models")
+        if decoding != "argmax":
+            raise ModelError(f"decoding {decoding!r} applies to token classifiers: a generative model decodes "
+                             "greedily under its span grammar (argmax)")
+        model, tokenizer, card = load_model_dir(directory, card=card, precision=scoring_precision(card, precision, device))
+        pool = DemoPool.read(directory, card.generation.get("seed", 0))
+        return cls(model, tokenizer, card, pool=pool, token_budget=token_budget)
 
     def chunks(self, words: Sequence[str]) -> list[tuple[int, int]]:
         """Consecutive word ranges whose response pieces stay within `max_length` subwords."""
@@ -111,7 +136,7 @@ class GenerativeTagger(Tagger):
         *,
         batch_size: int | None = None,
         progress=None,
-    ) -> list[tuple[list[str], list[float]]]:
+    ) -> Labelled:
         """Tags and probabilities per word: a span's words get its mean token probability, other words
         the response's overall confidence."""
         pieces = [(i, a, b) for i, words in enumerate(sentences) if words for a, b in self.chunks(words)]

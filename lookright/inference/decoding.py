@@ -43,13 +43,13 @@ def viterbi(scores: np.ndarray, start: np.ndarray, trans: np.ndarray, end: np.nd
     return path[::-1]
 
 
-def decode_sentence(scores: np.ndarray, labels: Sequence[str], scheme: str, method: str = "argmax") -> list[str]:
+def decode_sentence(scores: np.ndarray, labels: Sequence[str], scheme: str, decoding: str = "argmax") -> list[str]:
     """Labels for one sentence from its (words x labels) log-probabilities."""
     if len(scores) == 0:
         return []
-    if method == "argmax":
+    if decoding == "argmax":
         return [labels[i] for i in scores.argmax(axis=1)]
-    if method == "viterbi":
+    if decoding == "viterbi":
         start, trans, end = _constraints(tuple(labels), scheme)
         return [labels[i] for i in viterbi(scores, start, trans, end)]
-    raise ValueError(f"unknown decoding {method!r}: use one of {', '.join(DECODINGS)}")
+    raise ValueError(f"unknown decoding {decoding!r}: use one of {', '.join(DECODINGS)}")

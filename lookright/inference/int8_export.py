@@ -18,7 +18,7 @@ from ..modeling.int8 import save_scales
 from ..modeling.loading import Precision
 from .gold import read_gold
 from .parity import MAX_F1_DROP, ParityReport, compare_taggers
-from .tagger import Tagger
+from .token_tagger import TokenTagger
 
 PARITY_FILE = "int8_parity.json"
 
@@ -49,8 +49,8 @@ def export_int8(
     check_export_target(directory, output)  # before the two model loads and the parity run
     source = parity_data(directory, data)
     gold = read_gold(source, directory, label_column=label_column)  # a bad file fails before any model loads
-    reference = Tagger.load(directory, precision="fp32", quantize="none")
-    candidate = Tagger.load(directory, precision="fp32", quantize="none")
+    reference = TokenTagger.load(directory, precision="fp32", quantize="none")  # int8 is for token classifiers
+    candidate = TokenTagger.load(directory, precision="fp32", quantize="none")
     scales = candidate.quantize_int8()
     parity, _ = compare_taggers(reference, candidate, gold.sentences, gold.tags, names=("fp32", "int8"))
     if parity.f1_drop_points > max_f1_drop and not allow_f1_drop:

@@ -89,7 +89,7 @@ def compare_taggers(
 
 def describe_numerics(tagger: Tagger) -> str:
     """"int8", "bf16" or "fp32": what a tagger computes in."""
-    if tagger.int8 is not None:
+    if getattr(tagger, "int8", None) is not None:  # only token classifiers quantize
         return "int8"
     dtype = next(tagger.model.parameters()).dtype
     return str(dtype).removeprefix("torch.").replace("bfloat16", "bf16").replace("float32", "fp32").replace("float16", "fp16")

@@ -1,30 +1,34 @@
-"""`Tagger`: a trained lookright directory as a callable that turns text into labelled spans."""
+"""`Tagger`: a trained lookright directory as a callable that turns text into labelled spans.
+
+`Tagger` is the interface every labelling method's model is used through: a subclass says how
+words get labels (`label_words`); raw text, sentence splitting, character-offset spans,
+evaluation and streaming are built on that here, once. `TokenTagger` labels with a classification
+head, `GenerativeTagger` by writing spans. `load_tagger(directory)` (and `Tagger.load`) reads the
+model card once and returns the subclass the directory's method loads as.
+"""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
-from functools import cached_property
+from typing import Any
 
 import numpy as np
 
-from ..alignment.encoder import WindowEncoder
 from ..alignment.subwords import join_words
-from ..alignment.windows import stitch
 from ..data.schemes import tags_to_spans
 from ..data.segment import sentence_ranges
 from ..data.sentence import Sentence
 from ..data.words import split_words
 from ..errors import ModelError
 from ..evaluation import EvaluationReport, evaluate_tags
-from ..modeling.artifact import ModelCard, load_model_dir, scoring_precision
-from ..modeling.int8 import DEFAULT_ALPHA, load_scales
-from ..modeling.loading import Precision
-from .decoding import decode_sentence
+from ..modeling.artifact import ModelCard
 from .gold import GoldData, read_gold
 from .inputs import check_texts
-from .scoring import score_windows
+
+Labelled = list[tuple[list[str], list[float]]]  # per sentence: one label per word and its probability
 
 
 @dataclass
@@ -69,84 +73,50 @@ def wants_int8(quantize: str, card: ModelCard) -> bool:
     return quantize == "int8"
 
 
-class Tagger:
+def load_tagger(directory: str | os.PathLike, *, kind: type[Tagger] | None = None, **options: Any) -> Tagger:
+    """The tagger of a trained directory: its card is read once, its method names the `Tagger` subclass.
+
+    `options` are that subclass's (`device`, `precision`, `quantize`, `decoding`, `token_budget`);
+    one it does not take is a TypeError, never silently dropped. `kind` refuses a directory that
+    loads as another subclass (what `GenerativeTagger.load(directory)` asks for).
+    """
+    card = ModelCard.read(directory)
+    tagger_class = card.labelling_method(directory).tagger_class
+    if kind is not None and not issubclass(tagger_class, kind):
+        raise ModelError(
+            f"{directory} holds a {card.method} model, which loads as {tagger_class.__name__}, not {kind.__name__}: "
+            "use Tagger.load or load_tagger"
+        )
+    return tagger_class.from_directory(directory, card, **options)
+
+
+class Tagger(ABC):
     """Loads a trained model directory once and tags raw or pre-tokenised text in batches."""
 
-    def __init__(self, model, tokenizer, card: ModelCard, *, decoding: str = "argmax", token_budget: int | None = None):
+    def __init__(self, model, tokenizer, card: ModelCard) -> None:
         self.model = model
         self.tokenizer = tokenizer
         self.card = card
-        self.decoding = decoding
-        self.token_budget = token_budget
-        self.int8 = None  # an Int8Record once the linear layers are int8
-
-    @cached_property
-    def encoder(self) -> WindowEncoder:
-        """Built on first use: only the token-classifier path windows its input."""
-        return WindowEncoder(self.tokenizer, self.card.max_length, self.card.stride)
 
     @classmethod
-    def load(
-        cls,
-        directory: str | os.PathLike,
-        *,
-        device: str | None = None,
-        decoding: str = "argmax",
-        precision: str = "auto",
-        quantize: str = "auto",
-        **kwargs,
-    ) -> Tagger:
+    def load(cls, directory: str | os.PathLike, **options: Any) -> Tagger:
         """Rebuild the model (base + adapter/head or full weights, unmasking re-applied and verified).
 
+        `Tagger.load` gives whichever subclass the directory's method loads as (`TokenTagger` or
+        `GenerativeTagger`); a subclass's `load` only accepts its own directories. Options:
         `precision="auto"` scores in what `auto` trains this kind of model in here (`Precision.choose`:
-        LoRA models in bf16 on a GPU or a CPU with native bf16, full fine-tunes in fp32 on a CPU), and a
-        model trained in bf16 in bf16 on any CPU, so it reproduces the scores recorded at training time. `quantize="int8"` scores with dynamic int8 linear layers on a CPU
-        (`lookright.modeling.int8`); `"auto"` does so when the directory was exported in int8.
-        A generative model directory gives a `GenerativeTagger` (same interface, labels generated).
+        LoRA models in bf16 on a GPU or a CPU with native bf16, full fine-tunes in fp32 on a CPU),
+        and a model trained in bf16 in bf16 on any CPU, so it reproduces the scores recorded at
+        training time; `quantize="int8"` scores a token classifier with dynamic int8 linear layers
+        on a CPU (`lookright.modeling.int8`), `"auto"` does so when the directory was exported in
+        int8; `device`; `decoding` (argmax or viterbi, token classifiers).
         """
-        card = ModelCard.read(directory)
-        int8 = wants_int8(quantize, card)
-        if int8:
-            if precision not in ("auto", "fp32"):
-                raise ModelError(f"--quantize int8 computes from fp32 weights; it cannot be combined with precision {precision}")
-            if card.method == "generative":
-                raise ModelError("--quantize int8 applies to token classifiers, not to generative models")
-            chosen = Precision.choose("fp32", "none", device)
-            if chosen.device != "cpu":
-                raise ModelError("--quantize int8 runs on a CPU (torch's dynamic int8 kernels); use bf16 on a GPU")
-        else:
-            chosen = scoring_precision(card, precision, device)
-        model, tokenizer, card = load_model_dir(directory, precision=chosen)
-        if card.method == "generative" and cls is Tagger:
-            from ..generative.tagger import GenerativeTagger
+        return load_tagger(directory, kind=None if cls is Tagger else cls, **options)
 
-            return GenerativeTagger(model, tokenizer, card, directory=directory, **kwargs)
-        tagger = cls(model, tokenizer, card, decoding=decoding, **kwargs)
-        if int8:
-            saved = load_scales(directory) if card.quantization.get("scheme", "").startswith("int8") else None
-            tagger.quantize_int8(scales=saved)
-        return tagger
-
-    def quantize_int8(
-        self, calibration: Sequence[Sequence[str]] | None = None, *, scales=None, alpha: float = DEFAULT_ALPHA
-    ):
-        """Swap the model's linear layers for smoothed dynamic int8 ones, in place (see `modeling.int8`).
-
-        The smoothing comes from `scales` (as saved by an int8 export) or from a calibration pass over
-        `calibration` sentences (lists of words; default: the built-in sentences). Returns the scales.
-        """
-        from ..modeling.int8 import CALIBRATION_SENTENCES, apply_int8, quantize_int8
-
-        if scales is not None:
-            self.int8 = apply_int8(self.model, scales, alpha=self.card.quantization.get("alpha", alpha), calibration="saved scales")
-            return scales
-        described = "built-in sentences" if calibration is None else f"{len(calibration)} given sentences"
-        if calibration is None:
-            calibration = [[text[a:b] for a, b in split_words(text)] for text in CALIBRATION_SENTENCES]
-        self.int8, scales = quantize_int8(
-            self.model, lambda: self.word_scores(calibration), alpha=alpha, calibration=described
-        )
-        return scales
+    @classmethod
+    @abstractmethod
+    def from_directory(cls, directory: str | os.PathLike, card: ModelCard, **options: Any) -> Tagger:
+        """Load `directory`, whose card `card` was already read (see `load_tagger`)."""
 
     @property
     def labels(self) -> list[str]:
@@ -156,52 +126,20 @@ class Tagger:
     def scheme(self) -> str:
         return self.card.scheme
 
-    def word_scores(
-        self,
-        sentences: Sequence[Sequence[str]],
-        wheres: Sequence[str] | None = None,
-        *,
-        batch_size: int | None = None,
-        progress=None,
-    ) -> list[np.ndarray]:
-        """Per sentence, a (words x labels) array of log-probabilities; empty sentences give empty arrays.
-
-        `batch_size` caps sequences per forward pass (the token budget caps them too).
-        """
-        out = [np.zeros((0, len(self.labels)), dtype=np.float32) for _ in sentences]
-        nonempty = [i for i, words in enumerate(sentences) if len(words)]
-        if not nonempty:
-            return out
-        windows = self.encoder.encode(
-            [sentences[i] for i in nonempty], [wheres[i] for i in nonempty] if wheres else None
-        )
-        scores = score_windows(
-            self.model, windows, self.tokenizer.pad_token_id, token_budget=self.token_budget,
-            max_batch=batch_size or 64, progress=progress, repeats=self.card.repeat,
-        )
-        stitched = stitch(windows, scores, [len(sentences[i]) for i in nonempty])
-        for i, rows in zip(nonempty, stitched):
-            out[i] = np.stack(rows)
-        return out
-
+    @abstractmethod
     def label_words(
         self,
         sentences: Sequence[Sequence[str]],
         wheres: Sequence[str] | None = None,
         *,
         batch_size: int | None = None,
-        progress=None,
-    ) -> list[tuple[list[str], list[float]]]:
+        progress: Callable[[int], None] | None = None,
+    ) -> Labelled:
         """Per sentence, one label per word and its probability (what every front end builds on).
 
-        `progress(n)` is called as batches finish (n = windows or prompts done in that batch).
+        `wheres` locate the sentences (`file:line`) for error messages; `progress(n)` is called as
+        batches finish (n = model inputs done in that batch).
         """
-        index = {label: i for i, label in enumerate(self.labels)}
-        out = []
-        for scores in self.word_scores(sentences, wheres, batch_size=batch_size, progress=progress):
-            labels = decode_sentence(scores, self.labels, self.scheme, self.decoding)
-            out.append((labels, [float(np.exp(scores[k, index[label]])) for k, label in enumerate(labels)]))
-        return out
 
     def tag_words(
         self, sentences: Sequence[Sequence[str]], wheres: Sequence[str] | None = None, *, batch_size: int | None = None
@@ -220,8 +158,9 @@ class Tagger:
 
         A raw string is cut into sentences first (`lookright.data.segment`) unless
         `split_sentences=False`, so a document gets the labels its sentences get one by one; a list
-        of words is one sentence. Sentences longer than the window are windowed, never truncated.
-        Anything else (a dict, None, bytes, an int...) raises `InputTypeError` naming the item.
+        of words is one sentence. Sentences longer than the model's input are windowed or chunked,
+        never truncated. Anything else (a dict, None, bytes, an int...) raises `InputTypeError`
+        naming the item.
         """
         items = []
         for item in check_texts(texts):
@@ -262,6 +201,19 @@ class Tagger:
                 spans.append(TaggedSpan(start, end, span.label, text[start:end], round(score, 4)))
         return TaggedText(text, tagged_words, spans)
 
+    def score(
+        self,
+        sentences: Sequence[Sentence],
+        tags: Sequence[Sequence[str]],
+        *,
+        gold_repairs=None,
+        progress: Callable[[int], None] | None = None,
+    ) -> EvaluationReport:
+        """The model's labels for `sentences` scored against `tags` (gold, in the model's scheme)."""
+        words, wheres = [s.tokens for s in sentences], [s.where for s in sentences]
+        predicted = [labels for labels, _ in self.label_words(words, wheres, progress=progress)]
+        return evaluate_tags(tags, predicted, self.scheme, tokens=words, sources=wheres, gold_repairs=gold_repairs)
+
     def evaluate(
         self,
         data: str | os.PathLike | Sequence[Sentence] | GoldData,
@@ -279,9 +231,4 @@ class Tagger:
         gold = data if isinstance(data, GoldData) else read_gold(
             data, self.card, fmt=fmt, label_column=label_column, scheme=scheme
         )
-        sentences = gold.sentences
-        predicted = self.tag_words([s.tokens for s in sentences], [s.where for s in sentences])
-        return evaluate_tags(
-            gold.tags, predicted, self.scheme, tokens=[s.tokens for s in sentences], sources=[s.where for s in sentences],
-            gold_repairs=gold.repairs,
-        )
+        return self.score(gold.sentences, gold.tags, gold_repairs=gold.repairs)

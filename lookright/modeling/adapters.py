@@ -8,7 +8,7 @@ reload (peft#577, #1070). Targets are therefore resolved from the decoder blocks
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import torch
 from peft import LoraConfig, PeftModel, TaskType, get_peft_model, prepare_model_for_kbit_training
@@ -16,7 +16,7 @@ from torch import nn
 from transformers import PreTrainedModel
 
 from ..errors import ModelError
-from ..unmasking.mechanism import find_decoder
+from ..unmasking.state import find_decoder
 from .loading import head_module_name
 
 TARGET_PRESETS = ("attention", "all", "qv")
@@ -30,7 +30,6 @@ class LoraSettings:
     alpha: int = 32
     dropout: float = 0.05
     targets: Sequence[str] | str = "all"
-    extra_trainable: Sequence[str] = field(default_factory=tuple)
 
 
 class CpuDropout(nn.Module):
@@ -116,7 +115,7 @@ def add_lora(
         lora_alpha=settings.alpha,
         lora_dropout=settings.dropout,
         target_modules=targets,
-        modules_to_save=list(settings.extra_trainable) if causal else [head_module_name(model), *settings.extra_trainable],
+        modules_to_save=[] if causal else [head_module_name(model)],
         bias="none",
     )
     wrapped = get_peft_model(model, config)

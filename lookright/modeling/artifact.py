@@ -1,8 +1,9 @@
 """A trained model directory that reloads as exactly what was trained.
 
 Layout of a lookright model directory:
-- `lookright.json`: labels, scheme, method (unmask, causal, repeat, generative, encoder), fine-tuning
-  mode (lora/full), base model, window settings, unmasking, repetition, training record;
+- `lookright.json`: labels, scheme, labelling method (`lookright.methods`: unmask, causal, repeat,
+  generative, encoder, or a registered one), fine-tuning mode (lora/full), base model, window
+  settings, unmasking, repetition, training record;
 - `config.json`: the model config with `id2label` and `lookright_unmask` (the unmasking travels with
   the weights, so a reload re-applies it);
 - LoRA runs: `adapter_config.json` + `adapter_model.safetensors` (adapters *and* the trained head,
@@ -16,17 +17,21 @@ import json
 import os
 from dataclasses import MISSING, asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from peft import PeftModel
 from transformers import AutoConfig, PreTrainedModel
 
 from ..errors import ModelError
+from ..methods.registry import get_method
 from ..unmasking import apply_saved_unmasking
 from .adapters import merge_for_inference
 from .files import RESTORE, check_safetensors, check_tokenizer_files, check_weights, loading, read_json_file
 from .loading import Precision, load_causal_lm, load_token_classifier, load_tokenizer, quiet_transformers
 from .resolve import is_default, resolve_model
+
+if TYPE_CHECKING:
+    from ..methods.base import Method
 
 CARD_FILE = "lookright.json"
 CONFIG_FILE = "config.json"
@@ -82,13 +87,22 @@ class ModelCard:
             raise ModelError(f"{path}: labels must be a non-empty list of strings; {RESTORE}")
         return cls(**{k: v for k, v in data.items() if k in fields})
 
+    def labelling_method(self, directory: str | os.PathLike | None = None) -> Method:
+        """The `Method` this model was trained with (a registered one must be registered here too)."""
+        try:
+            return get_method(self.method)
+        except ValueError as error:
+            where = Path(directory) / CARD_FILE if directory is not None else CARD_FILE
+            raise ModelError(f"{where}: {error}; a method registered by another package must be registered "
+                             "before its models load") from None
+
 
 def scoring_precision(card: ModelCard, precision: str = "auto", device: str | None = None) -> Precision:
     """The numerics to score a trained directory in. `auto`: what `auto` trains this kind of model in
     here (`Precision.choose`: LoRA in bf16 on a GPU or a CPU with native bf16, full fine-tuning in
     fp32 on a CPU), and bf16 on any CPU for a model trained in bf16, so recorded scores reproduce."""
     weights = card.training.get("merged_from") or card.finetune  # an export that merged LoRA in
-    chosen = Precision.choose(precision, "none", device, method=weights)
+    chosen = Precision.choose(precision, "none", device, finetune=weights)
     trained_bf16 = card.training.get("precision") == "torch.bfloat16"
     if precision == "auto" and chosen.device == "cpu" and trained_bf16:
         chosen = Precision.choose("bf16", "none", device)
@@ -137,21 +151,28 @@ def check_model_dir(directory: str | os.PathLike, card: ModelCard) -> None:
 
 
 def load_model_dir(
-    directory: str | os.PathLike, *, precision: Precision | None = None, verify: bool = True, merge: bool = True
+    directory: str | os.PathLike,
+    *,
+    card: ModelCard | None = None,
+    precision: Precision | None = None,
+    verify: bool = True,
+    merge: bool = True,
 ) -> tuple[Any, Any, ModelCard]:
     """Rebuild a trained model: base weights + adapter/head (or full weights), unmasking re-applied.
 
-    With `merge=True` LoRA is folded into the weights for inference (see `merge_for_inference`).
+    `card`: the directory's card when the caller has read it already. The card's method says
+    which head the model has (`Method.task`). With `merge=True` LoRA is folded into the weights for
+    inference (see `merge_for_inference`).
     """
     directory = Path(directory)
-    card = ModelCard.read(directory)
+    card = card if card is not None else ModelCard.read(directory)
     if card.finetune not in ("lora", "full"):
         raise ModelError(f"{directory}: unknown fine-tuning mode {card.finetune!r} in {CARD_FILE}")
     check_model_dir(directory, card)  # every file named before the slow loads below read any of them
     tokenizer = load_tokenizer(directory)
     with loading(directory / CONFIG_FILE, "model config", errors=(OSError, ValueError, KeyError)):
         config = AutoConfig.from_pretrained(directory)
-    load = load_causal_lm if card.method == "generative" else load_token_classifier
+    load = load_causal_lm if card.labelling_method(directory).task == "causal" else load_token_classifier
     if card.finetune == "lora":
         base_path = resolve_model(None if card.base_model == "default" else card.base_model)
         base = load(base_path, card.labels, precision=precision, config=config)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from torch import nn
 
 from ..errors import ModelError
-from ..unmasking.mechanism import find_decoder
+from ..unmasking.state import find_decoder
 
 
 def keep_first_blocks(model: nn.Module, n: int) -> nn.Module:

@@ -20,8 +20,6 @@ from ..outputs import require_writable_dir
 from .artifact import ModelCard, load_model_dir, save_model_dir, scoring_precision
 from .loading import Precision
 
-EXTRA_FILES = ("demonstrations.jsonl",)  # files beyond weights/config/tokenizer a model dir may need
-
 
 def check_export_target(directory: str | os.PathLike, output: str | os.PathLike) -> tuple[Path, Path]:
     """(source, output), resolved; refused before any model loads unless output is new, empty and writable."""
@@ -51,7 +49,7 @@ def export_merged(
     record = dict(card.training, exported_from=str(source), merged_from=card.finetune)
     exported = replace(card, finetune="full", training=record)
     path = save_model_dir(model, tokenizer, exported, output)
-    for extra in EXTRA_FILES:  # e.g. a generative model's demonstration pool
+    for extra in card.labelling_method(source).extra_files:  # e.g. a generative model's demonstration pool
         if (source / extra).is_file():
             shutil.copyfile(source / extra, path / extra)
     return path

@@ -50,9 +50,10 @@ class Precision:
 
     @classmethod
     def choose(
-        cls, precision: str = "auto", quantize: str = "none", device: str | None = None, method: str = "lora"
+        cls, precision: str = "auto", quantize: str = "none", device: str | None = None, finetune: str = "lora"
     ) -> Precision:
-        """The rule for `precision="auto"`, for training (`method` = the fine-tuning mode) and scoring:
+        """The rule for `precision="auto"`, for training and scoring a model fine-tuned with `finetune`
+        (`lora` or `full`):
 
         - a CUDA GPU with bf16: bf16 weights for LoRA (adapters and head train in fp32, see `add_lora`);
           full fine-tuning keeps fp32 master weights and trains under bf16 autocast;
@@ -68,13 +69,13 @@ class Precision:
             raise ModelError(f"unknown quantization {quantize!r}: use none, 4bit or auto")
         if quantize == "4bit" and not on_gpu:
             raise ModelError("4-bit QLoRA needs a CUDA GPU (bitsandbytes); on CPU use --quantize none")
-        if quantize == "4bit" and method != "lora":
-            raise ModelError("4-bit weights cannot be fine-tuned directly: use --method lora with --quantize 4bit")
+        if quantize == "4bit" and finetune != "lora":
+            raise ModelError("4-bit weights cannot be fine-tuned directly: use --finetune lora with --quantize 4bit")
         has_bnb = importlib.util.find_spec("bitsandbytes") is not None
-        q4 = quantize == "4bit" or (quantize == "auto" and on_gpu and method == "lora" and has_bnb)
+        q4 = quantize == "4bit" or (quantize == "auto" and on_gpu and finetune == "lora" and has_bnb)
         if precision == "auto":
             bf16_ok = torch.cuda.is_bf16_supported() if on_gpu else cpu_has_native_bf16()
-            dtype = torch.bfloat16 if bf16_ok and method == "lora" else torch.float32
+            dtype = torch.bfloat16 if bf16_ok and finetune == "lora" else torch.float32
         elif precision in DTYPES:
             dtype = DTYPES[precision]
         else:

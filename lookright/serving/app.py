@@ -32,6 +32,7 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
 from .. import __version__
 from ..errors import DataError, LookrightError
 from ..inference import TaggedText, Tagger
+from . import defaults
 from .batching import MicroBatcher
 from .errors import ApiError
 from .pieces import plan_request
@@ -147,14 +148,14 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 def create_app(
     tagger: Tagger,
     *,
-    max_texts: int = 64,
-    max_chars: int = 100_000,
-    max_wait_ms: float = 5,
-    max_batch_texts: int = 64,
+    max_texts: int = defaults.MAX_TEXTS,
+    max_chars: int = defaults.MAX_CHARS,
+    max_wait_ms: float = defaults.MAX_WAIT_MS,
+    max_batch_texts: int = defaults.MAX_BATCH_TEXTS,
     max_body_bytes: int | None = None,
-    max_words: int = 20_000,
-    max_batch_words: int = 512,
-    piece_words: int = 128,
+    max_words: int = defaults.MAX_WORDS,
+    max_batch_words: int = defaults.MAX_BATCH_WORDS,
+    piece_words: int = defaults.PIECE_WORDS,
     disconnect_poll_ms: float = 50,
     model_name: str | None = None,
 ) -> FastAPI:

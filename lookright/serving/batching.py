@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from ..inference import TaggedText
+from . import defaults
 from .errors import ApiError
 from .pieces import Piece, merge, plan_request
 
@@ -71,10 +72,10 @@ class MicroBatcher:
         self,
         predict: Predict,
         *,
-        max_wait_ms: float = 5,
-        max_batch_texts: int = 64,
-        max_batch_words: int = 512,
-        piece_words: int = 128,
+        max_wait_ms: float = defaults.MAX_WAIT_MS,
+        max_batch_texts: int = defaults.MAX_BATCH_TEXTS,
+        max_batch_words: int = defaults.MAX_BATCH_WORDS,
+        piece_words: int = defaults.PIECE_WORDS,
     ) -> None:
         if max_wait_ms < 0 or max_batch_texts < 1 or max_batch_words < 1:
             raise ValueError("max_wait_ms must be >= 0, max_batch_texts and max_batch_words >= 1")

@@ -7,6 +7,8 @@ try:
 except ImportError as exc:  # pragma: no cover - depends on the environment
     raise ImportError("lookright.serving needs the web extras: pip install 'lookright[serve]'") from exc
 
+from . import defaults
+
 
 class TagRequest(BaseModel):
     """Body of POST /v1/tag. Strict types: a number is not silently turned into a text."""
@@ -84,22 +86,19 @@ class ErrorResponse(BaseModel):
 
 
 def make_limits(
-    max_texts: int = 64,
-    max_chars: int = 100_000,
-    max_wait_ms: float = 5,
-    max_batch_texts: int = 64,
+    max_texts: int = defaults.MAX_TEXTS,
+    max_chars: int = defaults.MAX_CHARS,
+    max_wait_ms: float = defaults.MAX_WAIT_MS,
+    max_batch_texts: int = defaults.MAX_BATCH_TEXTS,
     max_body_bytes: int | None = None,
     *,
-    max_words: int = 20_000,
-    max_batch_words: int = 512,
-    piece_words: int = 128,
+    max_words: int = defaults.MAX_WORDS,
+    max_batch_words: int = defaults.MAX_BATCH_WORDS,
+    piece_words: int = defaults.PIECE_WORDS,
 ) -> Limits:
-    """Checked limits. The default body limit fits `max_texts` texts of `max_chars` characters even
-    when every character is a 6-byte \\uXXXX escape (what `json.dumps` writes for non-ASCII by default).
-    The word defaults suit a CPU (about 400 words/s for SmolLM2-135M on 2 cores): a request of
-    `max_words` takes about a minute, a call of `max_batch_words` a second or two: what a short
-    request waits behind a long one (1,024 doubled that wait without measurably speeding up the long
-    requests, `bench/README.md`)."""
+    """Checked limits (defaults: `serving.defaults`). The default body limit fits `max_texts` texts
+    of `max_chars` characters even when every character is a 6-byte \\uXXXX escape (what
+    `json.dumps` writes for non-ASCII by default)."""
     if max_body_bytes is None:
         max_body_bytes = max_texts * (6 * max_chars + 16) + 4096
     return Limits(

@@ -24,7 +24,7 @@ from ..errors import LookrightError
 from ..modeling.artifact import CARD_FILE
 from ..training import TrainConfig
 from ..training.rundir import LAUNCH_CONFIG
-from .results import RunResult
+from .results import RunResult, report_scores
 
 CONFIG_FILE = LAUNCH_CONFIG  # like the log, left alone by `train`'s output checks and --overwrite
 LOG_FILE = "train.log"
@@ -44,17 +44,6 @@ class Job:
         data = self.train.to_dict()
         (self.run_dir / CONFIG_FILE).write_text(json.dumps(data, indent=2) + "\n")
         return [sys.executable, "-m", "lookright", "train", "--config", str(self.run_dir / CONFIG_FILE)]
-
-
-def _report_scores(report: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "metric": report["headline"]["name"],
-        "score": report["headline"]["value"],
-        "strict_f1": report["strict"]["micro"]["f1"],
-        "lenient_f1": report["lenient"]["micro"]["f1"],
-        "token_accuracy": report["token_accuracy"],
-        "log_loss": report.get("log_loss"),
-    }
 
 
 def finished_card(run_dir: Path, since: float) -> dict[str, Any] | None:
@@ -81,8 +70,8 @@ def result_from_card(job: Job, card: dict[str, Any], strategy: str, wall: float)
         train_seconds=training["train_seconds"],
         tokens_per_second=training["tokens_per_second"],
         peak_memory_mb=training["peak_memory_mb"],
-        validation=_report_scores(metrics["validation"]),
-        test=_report_scores(metrics["test"]) if "test" in metrics else {},
+        validation=report_scores(metrics["validation"]),
+        test=report_scores(metrics["test"]) if "test" in metrics else {},
         model_dir=str(job.run_dir),
         wall_seconds=round(wall, 1),
     )

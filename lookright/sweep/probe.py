@@ -24,13 +24,12 @@ from torch import nn
 
 from ..alignment.encoder import WindowEncoder
 from ..alignment.windows import Window, stitch
-from ..evaluation import EvaluationReport, evaluate_tags
+from ..evaluation import EvaluationReport, evaluate_tags, gold_log_loss
 from ..inference.decoding import decode_sentence
 from ..inference.scoring import run_windows
 from ..modeling.loading import Precision, head_module_name, load_base
 from ..training import TrainConfig
 from ..training.splits import gold_tags, load_train_and_validation
-from ..training.trainer import gold_log_loss
 from ..unmasking import unmask
 
 DEFAULT_PROBE_SENTENCES = 500
@@ -121,7 +120,7 @@ def probe_configs(
     index = {label: i for i, label in enumerate(labels)}
     y_train = np.array([index[t] for tags in train_tags for t in tags])
 
-    precision = Precision.choose(cfg.precision, "none", method="lora")
+    precision = Precision.choose(cfg.precision, "none", finetune="lora")
     model, tokenizer = load_base(cfg.model, labels, precision=precision, attn_implementation=cfg.attn_implementation)
     encoder = WindowEncoder(tokenizer, cfg.max_length, cfg.stride)
     splits = []

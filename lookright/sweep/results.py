@@ -1,19 +1,68 @@
 """`results.jsonl`: one row per finished training run, appended as soon as it finishes.
 
-Appending (and flushing) each row is what makes a sweep resumable: an interrupted sweep reads the
-file back and never retrains a configuration (or a successive-halving rung) that already finished.
+Appending (and flushing) each row is what makes sweeps and comparisons resumable: an interrupted
+one reads the file back and never retrains a configuration, rung or method that already finished.
+`JsonLines` is that file for any row type (sweep runs here, comparison rows in `compare`);
+`report_scores` is the one place that says which numbers of a run's report a row keeps.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from ..errors import DataError
+
+Row = TypeVar("Row")
+
+
+class JsonLines(Generic[Row]):
+    """Append-only JSON lines of one dataclass, read back on resume; a bad line names file and line."""
+
+    def __init__(self, path: str | os.PathLike, row_type: type[Row], what: str, *, ignored: Sequence[str] = ()) -> None:
+        self.path = Path(path)
+        self.row_type = row_type
+        self.what = what  # "sweep result row", for errors
+        self.ignored = frozenset(ignored)  # keys rows written by earlier versions have and this one dropped
+
+    def __iter__(self) -> Iterator[Row]:
+        if not self.path.exists():
+            return
+        with self.path.open(encoding="utf-8") as handle:
+            for number, line in enumerate(handle, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    data = json.loads(line)
+                    yield self.row_type(**{k: v for k, v in data.items() if k not in self.ignored})
+                except (json.JSONDecodeError, TypeError, AttributeError) as err:
+                    raise DataError(f"not a {self.what} ({err}); remove or fix the line", self.path, number) from err
+
+    def rows(self) -> list[Row]:
+        return list(self)
+
+    def append(self, row: Row) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self.path.open("a", encoding="utf-8") as handle:
+            handle.write(json.dumps(asdict(row)) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+
+
+def report_scores(report: dict[str, Any]) -> dict[str, Any]:
+    """What a results row keeps of an evaluation report (`EvaluationReport.to_dict()`, as in a model card)."""
+    return {
+        "metric": report["headline"]["name"],
+        "score": report["headline"]["value"],
+        "strict_f1": report["strict"]["micro"]["f1"],
+        "lenient_f1": report["lenient"]["micro"]["f1"],
+        "token_accuracy": report["token_accuracy"],
+        "log_loss": report.get("log_loss"),
+    }
 
 
 @dataclass
@@ -42,33 +91,11 @@ class RunResult:
         return (self.strategy, self.config, self.rung)
 
 
-class ResultsFile:
-    """Append-only JSON lines, read back on resume."""
+class ResultsFile(JsonLines[RunResult]):
+    """A sweep's `results.jsonl`."""
 
     def __init__(self, path: str | os.PathLike) -> None:
-        self.path = Path(path)
-
-    def __iter__(self) -> Iterator[RunResult]:
-        if not self.path.exists():
-            return
-        with self.path.open(encoding="utf-8") as handle:
-            for number, line in enumerate(handle, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    yield RunResult(**json.loads(line))
-                except (json.JSONDecodeError, TypeError) as err:
-                    raise DataError(f"not a sweep result row ({err}); remove or fix the line", self.path, number) from err
-
-    def rows(self) -> list[RunResult]:
-        return list(self)
-
-    def append(self, result: RunResult) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self.path.open("a", encoding="utf-8") as handle:
-            handle.write(json.dumps(asdict(result)) + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
+        super().__init__(path, RunResult, "sweep result row")
 
     def find(self, strategy: str, config: str, rung: int) -> RunResult | None:
         return next((r for r in self if r.key() == (strategy, config, rung)), None)

@@ -19,7 +19,7 @@ import math
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from rich.console import Console
@@ -32,7 +32,7 @@ from ..training.progress import hms
 from ..training.rundir import has_checkpoint
 from ..training.splits import load_run_data
 from .grid import validate_configs
-from .results import ResultsFile, RunResult
+from .results import ResultsFile, RunResult, report_scores
 
 STRATEGIES = ("exhaustive", "successive-halving", "probe")
 RUNG_METRICS = ("loss", "score")
@@ -57,7 +57,6 @@ class SweepConfig:
     keep_models: bool = False
     parallel: int = 1  # runs trained at once, each in its own process (one per GPU when there are GPUs)
     submit: str | None = None  # shell template handing each run to a scheduler, e.g. "sbatch --wrap '{command}'"
-    extra: dict = field(default_factory=dict)
 
     def validate(self, num_layers: int) -> list[str]:
         """All checks that can fail, done before the first training step."""
@@ -77,7 +76,7 @@ class SweepConfig:
             raise ValueError("parallel must be at least 1")
         if self.submit is not None and "{command}" not in self.submit:
             raise ValueError("the --submit template must contain {command} (the lookright train command to run)")
-        if self.base.method != "unmask":
+        if not self.base.labelling.takes_unmask:  # `unmask`, or a registered method that reads --unmask
             raise ValueError(f"a sweep compares unmasking configurations: method must be 'unmask', not {self.base.method!r}")
         configs = validate_configs(self.configs, self.groups, num_layers)
         self.base.unmask = configs[0]
@@ -313,14 +312,7 @@ def best_of(rows: list[RunResult]) -> RunResult:
 
 
 def _scores(report) -> dict[str, float]:
-    return {
-        "metric": report.headline_name,
-        "score": report.headline,
-        "strict_f1": report.strict.micro.f1,
-        "lenient_f1": report.lenient.micro.f1,
-        "token_accuracy": report.token_accuracy,
-        "log_loss": report.log_loss,
-    }
+    return report_scores(report.to_dict())
 
 
 @dataclass

@@ -4,11 +4,13 @@ Defaults follow the paper's recipe (LoRA with a fully trained head, first-subwor
 inputs, lr 2e-4 for 7B models, 5 epochs, selection on validation) scaled to the small default model:
 a 135M decoder learns faster with a higher learning rate and LoRA on every block linear layer.
 
-`method` picks how labels are produced, so the alternatives the paper compares against train with
-the same data pipeline and budget: `unmask` (token classifier, chosen groups bidirectional),
-`causal` (the same with no unmasking), `repeat` (sequence repetition: the sentence r+1 times through
-the causal model, labels from the last copy), `generative` (SIFT-style constrained span generation)
-and `encoder` (an MLM encoder such as BERT/MiniLM as token classifier).
+`method` picks how labels are produced (a `lookright.methods.Method`), so the alternatives the paper
+compares against train with the same data pipeline and budget: `unmask` (token classifier, chosen
+groups bidirectional), `causal` (the same with no unmasking), `repeat` (sequence repetition: the
+sentence r+1 times through the causal model, labels from the last copy), `generative` (SIFT-style
+constrained span generation), `encoder` (an MLM encoder such as BERT/MiniLM as token classifier),
+or one registered with `lookright.methods.register`. What depends on the method (default learning
+rate and fine-tuning mode, unmasking, checks) the method answers.
 """
 
 from __future__ import annotations
@@ -20,135 +22,173 @@ import tomllib
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-METHODS = ("unmask", "causal", "repeat", "generative", "encoder")
-DEFAULT_UNMASK = "0011"
+from ..methods.registry import get_method
+
+if TYPE_CHECKING:
+    from ..methods.base import Method
+
+# Which commands offer a setting as a flag of its own; every setting is also reachable with `--set`.
+ALL_COMMANDS = ("train", "sweep", "compare")
+TRAIN_AND_SWEEP = ("train", "sweep")
+TRAIN = ("train",)
+
+
+def setting(default: Any, help: str, *, commands: tuple[str, ...] = TRAIN, flag: str | None = None, short: str = ""):
+    """A `TrainConfig` field with its documentation, from which the CLI builds its options.
+
+    `commands`: the commands with a flag for it (empty: `--set` and config files only); `flag`: the
+    flag's name, default `--field-name` (`--x/--no-x` for booleans; a bare `--x` only turns it on).
+    """
+    return field(default=default, metadata={"help": help, "commands": commands, "flag": flag, "short": short})
 
 
 @dataclass
 class TrainConfig:
     """Everything `lookright train` needs; any field can come from a JSON/TOML file or a CLI flag."""
 
-    train: str = ""
-    validation: str | None = None
-    output: str = "runs/model"
-    model: str | None = None  # None = the bundled SmolLM2-135M
-    data_format: str = "auto"  # auto | conll | conllu | jsonl
-    label_column: int | str = -1  # CoNLL column index, CoNLL-U upos/xpos
-    scheme: str | None = None  # scheme of the input files; None = detect
-    train_scheme: str = "IOB2"  # scheme the model learns (IOB2 or BIOES); NONE data stays NONE
-    method: str = "unmask"  # unmask | causal | repeat | generative | encoder
-    unmask: str | None = None  # method unmask: group string (first char = input side) or layers:i,j; default 0011
-    finetune: str = "auto"  # lora | full | auto (full for encoders, LoRA for decoders)
-    repeat: int = 1  # method repeat: extra copies r (the model reads r+1 copies)
-    exit_layer: int | None = None  # keep only the first N blocks (early exit); None = all
-    demos: int = 1  # method generative: demonstrations in each prompt (0, 1, 3...)
-    demo_selection: str = "similar"  # similar (most word overlap) | random
-    instruction: bool = False  # method generative: prepend an instruction naming the label types
-    lora_r: int = 16
-    lora_alpha: int = 32
-    lora_dropout: float = 0.05
-    lora_targets: str = "all"  # all | attention | qv | comma-separated module names
-    epochs: float = 3.0
-    max_steps: int = -1
-    batch_size: int = 16
-    grad_accum: int = 1
-    learning_rate: float | None = None  # None: 1e-3 LoRA, 5e-4 generative LoRA, 1e-4 encoder, 5e-5 full decoder
-    weight_decay: float = 0.01
-    warmup_ratio: float = 0.06
-    max_length: int = 128
-    stride: int = 32
-    seed: int = 42
-    max_train_sentences: int | None = None
-    max_validation_sentences: int | None = None
-    validation_holdout: int | None = None  # no validation file: hold out the last N training sentences
-    labels_from: str | None = None  # take the label set from this labelled file (e.g. the full training set)
-    eval_every: int | None = None  # optimizer steps between validations; None = once per epoch
-    patience: int | None = 3  # early stopping after this many validations without improvement
-    select_best: bool = True  # validate during training and keep the best checkpoint; False: last step
-    stop_after_fraction: float | None = None  # pause (checkpointed) after this share of the full run's steps
-    test: str | None = None  # evaluated once with the final model and recorded; never used for selection
-    precision: str = "auto"  # auto | fp32 | bf16 | fp16
-    quantize: str = "auto"  # auto (4-bit QLoRA on a CUDA GPU with bitsandbytes) | 4bit | none
-    attn_implementation: str = "auto"
-    gradient_checkpointing: bool = False
-    eval_batch_tokens: int | None = None  # tokens per evaluation batch; None: 1,024 on CPU, 8,192 on GPU
-    resume: bool = False  # continue OUTPUT/checkpoints (written with the same settings only)
-    overwrite: bool = False  # replace whatever run OUTPUT holds (cleared when training starts)
-    keep_checkpoints: int = 2
-    log_every_seconds: float = 30.0  # not in a terminal (logs, CI): a progress line this often; a terminal has a live bar
-    extra: dict[str, Any] = field(default_factory=dict)
+    train: str = setting("", "Training file (CoNLL, CoNLL-U or JSONL, or hf:dataset:split).", commands=ALL_COMMANDS)
+    validation: str | None = setting(
+        None, "Validation file: model selection happens here only.", commands=ALL_COMMANDS
+    )
+    output: str = setting("runs/model", "Directory for the trained model.", short="-o")
+    model: str | None = setting(
+        None, "HF model dir, .gguf file or hub id; default: bundled SmolLM2-135M.", commands=ALL_COMMANDS
+    )
+    data_format: str = setting("auto", "auto, conll, conllu or jsonl.", commands=ALL_COMMANDS, flag="--format")
+    label_column: int | str = setting(
+        -1, "CoNLL column index (CoNLL-2003: 3 NER, 2 chunk, 1 POS), upos/xpos, or a hf: field.", commands=ALL_COMMANDS
+    )
+    scheme: str | None = setting(None, "Scheme of the input tags (IOB1, IOB2, BIOES, IO, NONE); default: detect.")
+    train_scheme: str = setting("IOB2", "Scheme the model learns: IOB2 or BIOES (per-word tags such as POS stay).")
+    method: str = setting(
+        "unmask", "How labels are produced: unmask (default), causal, repeat, generative, encoder or a registered one."
+    )
+    unmask: str | None = setting(
+        None, "Bidirectional groups, e.g. 0011 (first char = input side), or layers:20,21; method unmask, default 0011."
+    )
+    finetune: str = setting(
+        "auto", "lora, full or auto (full for encoders, LoRA for decoders).", commands=TRAIN_AND_SWEEP
+    )
+    repeat: int = setting(1, "Method repeat: extra copies r of the sentence (the model reads r+1).")
+    exit_layer: int | None = setting(None, "Keep only the first N blocks; the head reads block N (early exit).")
+    demos: int = setting(1, "Method generative: demonstrations per prompt (0, 1, 3...).")
+    demo_selection: str = setting("similar", "Method generative: similar (word overlap) or random.")
+    instruction: bool = setting(False, "Method generative: prepend an instruction naming the types.")
+    lora_r: int = setting(16, "LoRA rank.")
+    lora_alpha: int = setting(32, "LoRA scaling alpha.")
+    lora_dropout: float = setting(0.05, "Dropout on the LoRA inputs.")
+    lora_targets: str = setting("all", "Layers LoRA adapts: all, attention, qv or comma-separated module names.")
+    epochs: float = setting(3.0, "Passes over the training data (fractions allowed).", commands=ALL_COMMANDS)
+    max_steps: int = setting(-1, "Optimizer steps; when positive, instead of --epochs.", commands=ALL_COMMANDS)
+    batch_size: int = setting(16, "Sequences per optimizer step and process.", commands=ALL_COMMANDS)
+    grad_accum: int = setting(1, "Gradient accumulation steps per optimizer step.")
+    learning_rate: float | None = setting(
+        None, "Peak learning rate; default: the method's (1e-3 LoRA, 5e-4 generative LoRA, 1e-4 encoder, 5e-5 full).",
+        commands=TRAIN_AND_SWEEP, flag="--lr",
+    )
+    weight_decay: float = setting(0.01, "AdamW weight decay.")
+    warmup_ratio: float = setting(0.06, "Share of the steps with linear learning-rate warm-up.")
+    max_length: int = setting(128, "Subwords per window (longer sentences are windowed, never cut).")
+    stride: int = setting(32, "Subwords of overlap between windows.")
+    seed: int = setting(42, "Random seed (data order, head initialisation, dropout).", commands=ALL_COMMANDS)
+    max_train_sentences: int | None = setting(
+        None, "Use only the first N training sentences.", commands=ALL_COMMANDS
+    )
+    max_validation_sentences: int | None = setting(
+        None, "Use only the first N validation sentences.", commands=ALL_COMMANDS
+    )
+    validation_holdout: int | None = setting(
+        None, "No validation file: hold out the last N training sentences.", commands=ALL_COMMANDS
+    )
+    labels_from: str | None = setting(
+        None, "Take the label set from this labelled file (e.g. when training on a slice).", commands=ALL_COMMANDS
+    )
+    eval_every: int | None = setting(None, "Validate every N optimizer steps (default: each epoch).")
+    patience: int | None = setting(3, "Early stopping after N validations without improvement.")
+    select_best: bool = setting(
+        True, "Validate during training and keep the best checkpoint; false: the last step.", commands=()
+    )
+    stop_after_fraction: float | None = setting(
+        None, "Pause (checkpointed) after this share of the full run's steps.", commands=()
+    )
+    test: str | None = setting(
+        None, "Scored once with the final model (never used for selection).", commands=ALL_COMMANDS
+    )
+    precision: str = setting(
+        "auto", "auto: bf16 for LoRA on a GPU or on a CPU with native bf16 (AVX512-BF16/AMX: frozen base in bf16, "
+        "adapters and head in fp32), else fp32; or fp32, bf16, fp16.",
+    )
+    quantize: str = setting("auto", "none, 4bit or auto (4-bit QLoRA on a CUDA GPU with bitsandbytes).")
+    attn_implementation: str = setting(
+        "auto", "auto (SDPA where supported), sdpa, eager, flash_attention_2 ...", flag="--attn"
+    )
+    gradient_checkpointing: bool = setting(False, "Recompute activations in the backward pass (less memory).")
+    eval_batch_tokens: int | None = setting(
+        None, "Tokens per evaluation batch; default 1,024 on a CPU, 8,192 on a GPU.", commands=()
+    )
+    resume: bool = setting(
+        False, "Continue from the last checkpoint in OUTPUT/checkpoints (same settings only).", flag="--resume"
+    )
+    overwrite: bool = setting(
+        False, "Replace the run in OUTPUT (its model and checkpoints are deleted).", flag="--overwrite"
+    )
+    keep_checkpoints: int = setting(2, "Checkpoints kept in OUTPUT/checkpoints.", commands=())
+    log_every_seconds: float = setting(
+        30.0, "Outside a terminal (logs, CI): a progress line this often; a terminal has a live bar.", commands=()
+    )
 
     def __post_init__(self) -> None:
         if self.method in ("lora", "full"):  # configs written before `finetune` existed
             self.finetune, self.method = self.method, "unmask"
 
     @property
+    def labelling(self) -> Method:
+        """The labelling method (`lookright.methods`) this configuration trains."""
+        return get_method(self.method)
+
+    @property
     def unmask_config(self) -> str:
-        """The unmasking actually applied: the user's for `unmask`, none (causal) for every other method."""
-        if self.method == "unmask":
-            return self.unmask or DEFAULT_UNMASK
-        return "0"  # one group, causal
+        """The unmasking actually applied: the user's for `unmask`, none (causal) for the other built-ins."""
+        return self.labelling.unmask_config(self)
 
     @property
     def finetune_mode(self) -> str:
-        if self.finetune != "auto":
-            return self.finetune
-        return "full" if self.method == "encoder" else "lora"
+        """`lora` or `full`: as given, or the method's default (full for encoders, LoRA for decoders)."""
+        return self.finetune if self.finetune != "auto" else self.labelling.default_finetune
 
     @property
     def lr(self) -> float:
+        """The learning rate: as given, or the method's default for its fine-tuning mode."""
         if self.learning_rate is not None:
             return self.learning_rate
-        if self.finetune_mode == "lora":
-            return 5e-4 if self.method == "generative" else 1e-3
-        return 1e-4 if self.method == "encoder" else 5e-5
+        return self.labelling.learning_rate(self.finetune_mode)
 
     @property
     def repeats(self) -> int:
         """Extra copies of each window the model reads (0 unless method is `repeat`)."""
-        return self.repeat if self.method == "repeat" else 0
+        return self.labelling.repeats(self)
 
     def describe(self) -> str:
         """What runs, in a few words (logs, comparison tables): e.g. `unmask 0011`, `repeat r=1`."""
-        if self.method == "unmask":
-            text = f"unmask {self.unmask_config}"
-        elif self.method == "repeat":
-            text = f"repeat r={self.repeat}"
-        elif self.method == "generative":
-            text = f"generative k={self.demos} {self.demo_selection}" + (" +instruction" if self.instruction else "")
-        elif self.method == "encoder":
-            text = f"encoder {Path(self.model).name if self.model else 'minilm'}"
-        else:
-            text = self.method
-        return text + (f", exit at block {self.exit_layer}" if self.exit_layer else "")
+        return self.labelling.describe(self) + (f", exit at block {self.exit_layer}" if self.exit_layer else "")
 
     def validate(self) -> TrainConfig:
-        from ..unmasking.config import LAYERS_PREFIX, parse_group_string
-
         if not self.train:
             raise ValueError("a training file is required (--train)")
         if self.validation and self.validation_holdout:
             raise ValueError("give either a validation file or validation_holdout, not both")
-        if self.method not in METHODS:
-            raise ValueError(f"unknown method {self.method!r}: use one of {', '.join(METHODS)}")
+        method = self.labelling  # an unknown name fails here, listing the known ones
         if self.finetune not in ("lora", "full", "auto"):
             raise ValueError(f"unknown finetune mode {self.finetune!r}: use lora, full or auto")
-        if self.unmask is not None and self.method != "unmask":
-            raise ValueError(f"--unmask applies to method 'unmask' only, not {self.method!r}")
-        if not self.unmask_config.startswith(LAYERS_PREFIX):
-            parse_group_string(self.unmask_config)
-        if self.method == "repeat" and self.repeat < 1:
-            raise ValueError("repeat must be at least 1 (extra copies of the sentence)")
+        method.validate(self)
         if self.exit_layer is not None and self.exit_layer < 1:
             raise ValueError("exit_layer must be a positive number of blocks")
         if self.demos < 0:
             raise ValueError("demos must be 0 or more")
         if self.demo_selection not in ("similar", "random"):
             raise ValueError("demo_selection must be similar or random")
-        if self.method == "generative" and self.finetune_mode != "lora":
-            raise ValueError("method generative fine-tunes with LoRA only")
         if self.batch_size < 1 or self.grad_accum < 1:
             raise ValueError("batch_size and grad_accum must be positive")
         if self.max_length < 8:
@@ -179,6 +219,8 @@ class TrainConfig:
         data = tomllib.loads(text) if path.suffix == ".toml" else json.loads(text)
         if isinstance(data.get("train"), dict):  # a [train] table (TOML); a string is the training file
             data = data["train"]
+        if data.get("extra") == {}:  # a field earlier versions wrote and never used
+            del data["extra"]
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:

@@ -1,8 +1,8 @@
 """The transformers Trainer setup every method shares: arguments, callbacks, resume, the run record.
 
-The token classifier and the generative tagger differ in their data, collator and how a checkpoint
-is selected (word-level F1 vs validation loss); the schedule, precision, checkpointing, resume
-and what the model card records about the run are the same, so they are written once here.
+Labelling methods differ in their data, collator, loss and how a checkpoint is selected (word-level
+F1 vs validation loss; `lookright.methods`); the schedule, precision, checkpointing, resume and what
+the model card records about the run are the same, so they are written once here.
 """
 
 from __future__ import annotations
@@ -19,7 +19,9 @@ from typing import Any
 
 import torch
 from rich.console import Console
+from torch.utils.data import SequentialSampler
 from transformers import EarlyStoppingCallback, Trainer, TrainerCallback, TrainingArguments
+from transformers.trainer_pt_utils import LengthGroupedSampler
 from transformers.trainer_utils import get_last_checkpoint
 
 from .. import __version__
@@ -27,6 +29,7 @@ from ..console import print_plain
 from ..data.sentence import Sentence
 from ..errors import LookrightError
 from ..evaluation import EvaluationReport
+from ..methods.base import Selection
 from ..modeling.artifact import ModelCard
 from ..modeling.loading import Precision
 from .config import TrainConfig
@@ -50,17 +53,29 @@ class TrainResult:
     tokens_seen: int
 
 
-@dataclass(frozen=True)
-class Selection:
-    """How checkpoints are compared on validation: a Trainer metric and its direction."""
+class LookrightTrainer(Trainer):
+    """Trainer whose length groups span the global batch and whose validation keeps dataset order.
 
-    metric: str  # "f1" (word-level, computed by lookright) or "eval_loss"
-    greater_is_better: bool
-    description: str  # for the model card
+    transformers reuses the randomised length-grouped sampler for evaluation when training uses
+    it; stitching windows back into sentences needs predictions in dataset order.
+    """
 
+    def _get_train_sampler(self, train_dataset=None):
+        """Length groups sized by the *global* batch, so N processes see the batches one process would.
 
-F1_SELECTION = Selection("f1", True, "best validation f1")
-LOSS_SELECTION = Selection("eval_loss", False, "lowest validation loss")
+        transformers sizes them by the per-device batch; then a 2-process run would draw different
+        batches than a 1-process run with the same global batch, seed and data.
+        """
+        if self.args.train_sampling_strategy != "group_by_length" or self.args.world_size == 1:
+            return super()._get_train_sampler(train_dataset)
+        dataset = train_dataset if train_dataset is not None else self.train_dataset
+        global_batch = self.args.per_device_train_batch_size * self.args.world_size * self.args.gradient_accumulation_steps
+        return LengthGroupedSampler(global_batch, dataset=dataset, model_input_name="input_ids")
+
+    def _get_eval_sampler(self, eval_dataset):
+        if eval_dataset is None or self.args.world_size > 1:
+            return None  # distributed: accelerate shards in order and gather_for_metrics restores it
+        return SequentialSampler(eval_dataset)
 
 
 class StopAtFraction(TrainerCallback):

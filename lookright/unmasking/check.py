@@ -4,8 +4,8 @@ Every peer that patches decoders has shipped a silent causal fallback at some po
 SDPA's `is_causal` fast path, flash attention, dead override methods). Instead of trusting the
 mechanism we measure it: each block is fed its own recorded input with a future position perturbed,
 and we look at whether earlier positions of *that block's* output move. Feeding every block its
-recorded input isolates blocks from each other, so one probe of two forward passes tests all of them.
-The same probe perturbs padding positions and requires real tokens to stay untouched.
+recorded input isolates blocks from each other, so one check of two forward passes tests all of them.
+The same check perturbs padding positions and requires real tokens to stay untouched.
 """
 
 from __future__ import annotations
@@ -17,14 +17,14 @@ import torch
 from torch import nn
 
 from ..errors import UnmaskingError
-from .mechanism import DecoderStructure, current_unmasking, find_decoder
+from .state import DecoderStructure, current_unmasking, find_decoder
 
-PAD = 2  # padding positions per padded probe row
+PAD = 2  # padding positions per padded check row
 
 
 @dataclass(frozen=True)
-class AttentionProbe:
-    """What the probe measured, per decoder block."""
+class AttentionCheck:
+    """What the self-check measured, per decoder block."""
 
     sees_right: tuple[int, ...]  # blocks whose earlier positions changed when a later token changed
     padding_leaks: tuple[int, ...]  # blocks whose real tokens changed when only padding changed
@@ -94,7 +94,7 @@ def _changed(diff: torch.Tensor, reference: torch.Tensor, dtype: torch.dtype) ->
     return bool((diff.amax(dim=-1) > relative * scale).any())
 
 
-def probe_attention(model: nn.Module, *, seq_len: int = 8, seed: int = 0) -> AttentionProbe:
+def check_attention(model: nn.Module, *, seq_len: int = 8, seed: int = 0) -> AttentionCheck:
     """Measure, block by block, whether earlier positions see later ones and whether padding leaks."""
     structure = find_decoder(model)
     expected = current_unmasking(model).layers
@@ -142,7 +142,7 @@ def probe_attention(model: nn.Module, *, seq_len: int = 8, seed: int = 0) -> Att
                         leaks.add(i)
     finally:
         model.train(was_training)
-    return AttentionProbe(
+    return AttentionCheck(
         sees_right=tuple(sorted(sees_right)),
         padding_leaks=tuple(sorted(leaks)),
         expected=tuple(expected),
@@ -150,21 +150,26 @@ def probe_attention(model: nn.Module, *, seq_len: int = 8, seed: int = 0) -> Att
     )
 
 
-def verify_unmasking(model: nn.Module) -> AttentionProbe:
+def verify_unmasking(model: nn.Module) -> AttentionCheck:
     """Raise `UnmaskingError` unless exactly the configured blocks see right context and padding never leaks."""
-    probe = probe_attention(model)
-    if probe.ok:
-        return probe
-    expected, seen = set(probe.expected), set(probe.sees_right)
+    measured = check_attention(model)
+    if measured.ok:
+        return measured
+    expected, seen = set(measured.expected), set(measured.sees_right)
     problems = []
     if expected - seen:
         problems.append(f"blocks {sorted(expected - seen)} should be bidirectional but stayed causal")
     if seen - expected:
         problems.append(f"blocks {sorted(seen - expected)} should be causal but see later tokens")
-    if probe.padding_leaks:
-        problems.append(f"blocks {probe.padding_leaks} let padding tokens change real tokens")
+    if measured.padding_leaks:
+        problems.append(f"blocks {measured.padding_leaks} let padding tokens change real tokens")
     impl = getattr(getattr(model, "config", None), "_attn_implementation", "unknown")
     raise UnmaskingError(
         "unmasking self-check failed (attention implementation "
         f"{impl!r}): " + "; ".join(problems) + ". Try attn_implementation='sdpa' or 'eager'."
     )
+
+
+# Earlier names ("probe" also names the linear probe of `lookright sweep --strategy probe`); kept so code using them runs.
+AttentionProbe = AttentionCheck
+probe_attention = check_attention

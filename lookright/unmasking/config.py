@@ -14,6 +14,7 @@ from typing import Any
 
 CONFIG_KEY = "lookright_unmask"
 LAYERS_PREFIX = "layers:"
+DEFAULT_UNMASK = "0011"  # the upper half bidirectional: the best NER configuration in the paper and here
 
 
 def _parse_layer_list(text: str) -> list[int]:

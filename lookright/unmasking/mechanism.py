@@ -19,9 +19,7 @@ Masked blocks are left completely untouched, so `"0000"` is bit-identical to the
 from __future__ import annotations
 
 import inspect
-import threading
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 import torch
@@ -29,89 +27,18 @@ from torch import nn
 from transformers.masking_utils import create_bidirectional_mask, create_bidirectional_sliding_window_mask
 
 from ..errors import UnmaskingError
+from .check import verify_unmasking
 from .config import CONFIG_KEY, UnmaskConfig
+from .state import STATE_ATTR, DecoderStructure, UnmaskState, find_decoder, unmask_state
 
-_STATE_ATTR = "_lookright_unmask_state"
-
-
-class _CallContext(threading.local):
-    """Padding mask of the forward in flight, per thread (a server may run several)."""
-
-    def __init__(self) -> None:
-        self.padding_mask: torch.Tensor | None = None
-        self.masks: dict = {}
-
-
-@dataclass
-class _UnmaskState:
-    config: UnmaskConfig
-    handles: list = field(default_factory=list)
-    original_is_causal: dict = field(default_factory=dict)  # attention module -> original flag
-    context: _CallContext = field(default_factory=_CallContext)
-
-
-@dataclass(frozen=True)
-class DecoderStructure:
-    """Where the decoder blocks of a model live: the backbone module and its block list."""
-
-    backbone: nn.Module
-    layers: nn.ModuleList
-    config: Any  # the text config that drives mask creation
-
-    @property
-    def num_layers(self) -> int:
-        return len(self.layers)
-
-    def attention_modules(self, index: int) -> list[nn.Module]:
-        """Self-attention modules of block `index`: the submodules that carry an `is_causal` flag."""
-        return [m for m in self.layers[index].modules() if isinstance(getattr(m, "is_causal", None), bool)]
-
-    def is_sliding(self, index: int) -> bool:
-        layer_types = getattr(self.config, "layer_types", None)
-        if layer_types is not None and index < len(layer_types):
-            return layer_types[index] == "sliding_attention"
-        return False
-
-
-def find_decoder(model: nn.Module) -> DecoderStructure:
-    """Locate the decoder blocks of any transformers decoder, bare or wrapped (peft, task heads).
-
-    The block list is the `ModuleList` whose length equals the configured number of hidden layers
-    and whose blocks contain an attention module with an `is_causal` flag; this holds for every
-    decoder in transformers 5.x without naming model classes.
-    """
-    config = getattr(model, "config", None)
-    text_config = config.get_text_config() if config is not None and hasattr(config, "get_text_config") else config
-    expected = getattr(text_config, "num_hidden_layers", None)
-    found: list[tuple[nn.Module, nn.ModuleList]] = []
-    for parent in model.modules():
-        for child in parent.children():
-            if not isinstance(child, nn.ModuleList) or len(child) == 0:
-                continue
-            if expected is not None and len(child) != expected:
-                continue
-            first = child[0]
-            if any(isinstance(getattr(m, "is_causal", None), bool) for m in first.modules()):
-                if not any(child is layers for _, layers in found):
-                    found.append((parent, child))
-    if not found:
-        raise UnmaskingError(
-            f"could not find the decoder blocks of {type(model).__name__}: no module list of "
-            f"{expected} blocks with attention modules exposing `is_causal` (is this a transformers 5.x decoder?)"
-        )
-    if len(found) > 1:
-        names = ", ".join(type(p).__name__ for p, _ in found)
-        raise UnmaskingError(f"{type(model).__name__} has several candidate block lists ({names}); pass layers explicitly")
-    backbone, layers = found[0]
-    backbone_config = getattr(backbone, "config", text_config)
-    return DecoderStructure(backbone=backbone, layers=layers, config=backbone_config)
+__all__ = ["apply_saved_unmasking", "remove_unmasking", "saved_unmasking", "unmask"]
 
 
 def _bind(fn: Any, args: tuple, kwargs: dict) -> inspect.BoundArguments:
     return inspect.signature(fn).bind_partial(*args, **kwargs)
 
 
-def _remember_padding_mask(state: _UnmaskState, structure: DecoderStructure):
+def _remember_padding_mask(state: UnmaskState, structure: DecoderStructure):
     forward = structure.backbone.forward
     params = inspect.signature(forward).parameters
 
@@ -133,7 +60,7 @@ def _remember_padding_mask(state: _UnmaskState, structure: DecoderStructure):
     return hook
 
 
-def _swap_in_bidirectional_mask(state: _UnmaskState, structure: DecoderStructure, index: int):
+def _swap_in_bidirectional_mask(state: UnmaskState, structure: DecoderStructure, index: int):
     layer = structure.layers[index]
     forward_params = list(inspect.signature(layer.forward).parameters)
     sliding = structure.is_sliding(index)
@@ -167,21 +94,17 @@ def _swap_in_bidirectional_mask(state: _UnmaskState, structure: DecoderStructure
     return hook
 
 
-def _get_state(structure: DecoderStructure) -> _UnmaskState | None:
-    return getattr(structure.backbone, _STATE_ATTR, None)
-
-
 def remove_unmasking(model: nn.Module) -> None:
     """Remove every hook lookright installed and restore the attention modules' causal flags."""
     structure = find_decoder(model)
-    state = _get_state(structure)
+    state = unmask_state(structure)
     if state is None:
         return
     for handle in state.handles:
         handle.remove()
     for module, flag in state.original_is_causal.items():
         module.is_causal = flag
-    delattr(structure.backbone, _STATE_ATTR)
+    delattr(structure.backbone, STATE_ATTR)
 
 
 def unmask(
@@ -203,7 +126,7 @@ def unmask(
     remove_unmasking(model)
 
     if resolved.layers:
-        state = _UnmaskState(config=resolved)
+        state = UnmaskState(config=resolved)
         state.handles.append(
             structure.backbone.register_forward_pre_hook(_remember_padding_mask(state, structure), with_kwargs=True)
         )
@@ -219,12 +142,10 @@ def unmask(
                     _swap_in_bidirectional_mask(state, structure, index), with_kwargs=True
                 )
             )
-        setattr(structure.backbone, _STATE_ATTR, state)
+        setattr(structure.backbone, STATE_ATTR, state)
 
     _record_in_configs(model, structure, resolved)
     if verify:
-        from .check import verify_unmasking
-
         verify_unmasking(model)
     return model
 
@@ -241,15 +162,6 @@ def _record_in_configs(model: nn.Module, structure: DecoderStructure, resolved: 
                 delattr(obj, CONFIG_KEY)
         else:
             setattr(obj, CONFIG_KEY, resolved.to_dict())
-
-
-def current_unmasking(model: nn.Module) -> UnmaskConfig:
-    """The unmasking in effect on `model` (all-causal when none was applied)."""
-    structure = find_decoder(model)
-    state = _get_state(structure)
-    if state is None:
-        return UnmaskConfig(num_layers=structure.num_layers, layers=())
-    return state.config
 
 
 def saved_unmasking(config: Any) -> UnmaskConfig | None:

@@ -1,0 +1,82 @@
+"""What every command shares: the Typer app, the two consoles, shared options, config assembly, `main`.
+
+Commands print through `common.err` / `common.out` (looked up when they run), so a caller can
+point them at another console.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from ..console import print_plain
+from ..errors import LookrightError
+
+app = typer.Typer(
+    name="lookright",
+    help="Decoder-only LLMs as sequence labelers, with layer-wise causal-mask removal.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+err = Console(stderr=True)
+out = Console()
+
+Opt = typer.Option
+
+# options of train, sweep and compare that are not training settings
+ConfigFile = Annotated[Path | None, Opt("--config", help="JSON/TOML file with any training setting; flags override it.")]
+Settings = Annotated[
+    list[str] | None,
+    Opt("--set", help="Any training setting as KEY=VALUE (repeatable), e.g. --set lora_r=16 --set max_length=256; "
+        "flags win over --set, --set over --config."),
+]
+# options of the commands that score a trained model
+ModelDir = Annotated[str, Opt("--model", help="Trained lookright model directory.")]
+ScorePrecision = Annotated[
+    str,
+    Opt("--precision", help="auto: bf16 on a GPU or on a CPU with native bf16 (AVX512-BF16/AMX), and for a model "
+        "trained in bf16; fp32 elsewhere. Or fp32, bf16."),
+]
+ScoreQuantize = Annotated[
+    str,
+    Opt("--quantize", help="int8: dynamic int8 linear layers on the CPU (smoothed; check with evaluate "
+        "--compare-precision); none; auto: int8 if the model was exported in int8."),
+]
+
+
+def train_config(config_file: Path | None, flags: dict[str, Any], settings: list[str] | None = None):
+    """Settings from an optional JSON/TOML file, then `--set KEY=VALUE`, then the flags that were given."""
+    from ..training.config import TrainConfig
+
+    overrides = {**TrainConfig.parse_settings(settings or []), **flags}
+    if "label_column" in overrides:
+        overrides["label_column"] = column(overrides["label_column"])
+    if config_file is not None:
+        return TrainConfig.from_file(config_file, **overrides)
+    return TrainConfig(**overrides)
+
+
+def column(value: str | int | None) -> int | str | None:
+    """A label column as typed: an index (`3`, `-1`) or a name (`upos`, a hf: field)."""
+    if value is None or isinstance(value, int):
+        return value
+    return int(value) if value.lstrip("-").isdigit() else value
+
+
+def main() -> None:
+    """The `lookright` console script: lookright's errors are one `error:` line and exit status 2."""
+    try:
+        app()
+    except LookrightError as error:
+        print_plain(err, str(error), label="error: ", label_style="bold red")
+        raise SystemExit(2) from None
+    except ValueError as error:  # configuration problems: short message, no traceback
+        if os.environ.get("LOOKRIGHT_DEBUG"):
+            raise
+        print_plain(err, f"{error}  (set LOOKRIGHT_DEBUG=1 for a traceback)", label="error: ", label_style="bold red")
+        raise SystemExit(2) from None

@@ -1,0 +1,82 @@
+"""`lookright predict`: raw text or a file in, words, labels and character-offset spans out."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from . import common
+from .common import ModelDir, Opt, ScorePrecision, ScoreQuantize, app
+
+
+@app.command()
+def predict(
+    model: ModelDir,
+    texts: Annotated[list[str] | None, typer.Argument(help="Texts to tag; or use --input.")] = None,
+    input_file: Annotated[
+        Path | None, Opt("--input", help="File to tag, streamed: .txt (one text per line), .jsonl, CoNLL or CoNLL-U.")
+    ] = None,
+    output: Annotated[Path | None, Opt("--output", help="Write results here instead of stdout.")] = None,
+    input_format: Annotated[
+        str,
+        Opt("--input-format", help="auto (by extension: .txt is one text per line, refused if it looks like CoNLL columns), "
+            "text, conll, conllu or jsonl."),
+    ] = "auto",
+    output_format: Annotated[str, Opt("--format", help="Output: jsonl (words, labels, spans) or conll (word<TAB>label).")] = "jsonl",
+    batch_size: Annotated[int | None, Opt("--batch-size", help="Most sequences per forward pass.")] = None,
+    chunk_size: Annotated[int, Opt("--chunk-size", help="Texts read and tagged at a time (bounds memory).")] = 512,
+    split_sentences: Annotated[bool, Opt(help="Cut raw text into sentences before tagging.")] = True,
+    decoding: Annotated[str, Opt("--decoding", help="argmax or viterbi (best sequence the scheme allows).")] = "argmax",
+    precision: ScorePrecision = "auto",
+    quantize: ScoreQuantize = "auto",
+) -> None:
+    """Tag raw text or a file: one result per text with words, labels and character-offset spans."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from ..inference import Tagger, streaming
+    from ..inference.streaming import Item, check_inputs, count_lines, iter_inputs, tag_stream, write_result
+    from ..outputs import require_writable_file
+
+    if not texts and input_file is None:
+        raise typer.BadParameter("give texts as arguments or --input FILE")
+    if output_format not in streaming.OUTPUT_FORMATS:
+        raise typer.BadParameter(f"--format must be one of {', '.join(streaming.OUTPUT_FORMATS)}")
+    if input_format.lower() not in (*streaming.INPUT_FORMATS, "txt"):
+        raise typer.BadParameter(f"--input-format must be one of {', '.join(streaming.INPUT_FORMATS)}")
+    if input_file is not None and not input_file.is_file():
+        raise typer.BadParameter(f"{input_file}: no such file")
+    if output is not None:
+        require_writable_file(output)
+    reader = None
+    if input_file is not None:  # before the model loads: a CoNLL file named .txt, or a bad line, fails now
+        reader = streaming.input_format(input_file, input_format)
+        check_inputs(input_file, reader)
+    tagger = Tagger.load(model, decoding=decoding, precision=precision, quantize=quantize)
+
+    def items():
+        yield from (Item(text) for text in texts or [])
+        if input_file is not None:
+            yield from iter_inputs(input_file, reader)
+
+    if output is not None:
+        output.parent.mkdir(parents=True, exist_ok=True)
+    handle = output.open("w", encoding="utf-8") if output is not None else sys.stdout
+    total = count_lines(input_file) if input_file is not None else None
+    columns = [TextColumn("tagging"), BarColumn(), MofNCompleteColumn(), TextColumn("lines"), TimeRemainingColumn()]
+    try:
+        with Progress(*columns, console=common.err, transient=True, disable=input_file is None) as progress:
+            task = progress.add_task("tag", total=total)
+            stream = tag_stream(
+                tagger, items(), chunk_size=chunk_size, batch_size=batch_size, split_sentences=split_sentences
+            )
+            for item, tagged in stream:
+                write_result(handle, tagged, output_format)
+                if item.line is not None:
+                    progress.update(task, completed=item.line)
+    finally:
+        if output is not None:
+            handle.close()
+

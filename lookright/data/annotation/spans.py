@@ -25,6 +25,7 @@ import warnings
 from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 
 import regex
@@ -140,7 +141,7 @@ class SpanChecker:
                                        f"[{new_start}, {new_end}) {text[new_start:new_end]!r}")
             aligned.append((new_start, new_end, label, k))
         aligned.sort()
-        for (s1, e1, l1, k1), (s2, e2, l2, k2) in zip(aligned, aligned[1:]):
+        for (s1, e1, l1, k1), (s2, e2, l2, k2) in pairwise(aligned):
             if s2 < e1:
                 snapped = " after snapping" if self.snap else ""
                 raise self.fail(f"spans[{k1}] [{s1}, {e1}) ({l1}) and spans[{k2}] [{s2}, {e2}) ({l2}) overlap{snapped}",

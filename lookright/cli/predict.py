@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from ..console import print_plain
 from . import common
 from .common import ModelDir, Opt, ScorePrecision, ScoreQuantize, app
 
@@ -89,4 +90,6 @@ def predict(
                     progress.update(task, completed=item.line)
     finally:
         writer.close()
+    if writer.skipped:
+        print_plain(common.err, f"{writer.skipped} text(s) without words (blank lines) got no {output_format} record")
 

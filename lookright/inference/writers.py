@@ -3,7 +3,10 @@ Label Studio pre-annotations, doccano JSONL or a spaCy DocBin.
 
 One writer per output, fed one result at a time (`write`), finished with `close()`: Label Studio's
 JSON list is streamed (`[`, tasks, `]`), a DocBin is saved when closed. Every file written here
-reads back through `lookright.data.readers` with the same spans, character for character.
+reads back through `lookright.data.readers` with the same spans, character for character. A text
+without words (a blank input line) is kept by JSONL and CoNLL, in place; the annotation tools get
+no task for it (there is nothing to annotate, and their readers refuse empty texts): `skipped`
+counts them so the caller can say so.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ BINARY_FORMATS = ("spacy",)  # need an --output file
 
 
 class ResultWriter(Protocol):
+    skipped: int  # texts without words not written (annotation-tool formats)
+
     def write(self, tagged: TaggedText, meta: dict[str, Any] | None = None) -> None: ...
 
     def close(self) -> None: ...
@@ -50,6 +55,8 @@ def model_version(directory: str | os.PathLike, card: ModelCard) -> str:
 
 
 class _Lines:
+    skipped = 0
+
     def __init__(self, handle: IO[str], fmt: str) -> None:
         self.handle, self.fmt = handle, fmt
 
@@ -67,9 +74,12 @@ class _Lines:
 
 class _Tool:
     def __init__(self, writer) -> None:
-        self.writer = writer
+        self.writer, self.skipped = writer, 0
 
     def write(self, tagged: TaggedText, meta: dict[str, Any] | None = None) -> None:
+        if not tagged.words:
+            self.skipped += 1
+            return
         self.writer.write(annotated(tagged, meta))
 
     def close(self) -> None:
@@ -81,6 +91,10 @@ class _Closing:
 
     def __init__(self, writer: ResultWriter, handle: IO[str] | None) -> None:
         self.writer, self.handle = writer, handle
+
+    @property
+    def skipped(self) -> int:
+        return self.writer.skipped
 
     def write(self, tagged: TaggedText, meta: dict[str, Any] | None = None) -> None:
         self.writer.write(tagged, meta)

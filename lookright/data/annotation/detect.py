@@ -27,7 +27,7 @@ def detect_format(path: str | os.PathLike) -> str:
         return "jsonl"  # unreadable start: the JSONL reader names the line and the problem
     kind, record = start
     if kind == "array":
-        if label_studio.is_task(record):
+        if record is None or label_studio.is_task(record):  # unparsable: its reader says where
             return "label-studio"
         keys = ", ".join(sorted(record)) if isinstance(record, dict) else type(record).__name__
         raise DataError(f"a JSON list whose first record ({keys}) is not a Label Studio task; lookright reads "

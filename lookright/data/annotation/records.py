@@ -96,8 +96,9 @@ def iter_json_lines(path: str | os.PathLike) -> Iterator[tuple[int, int, object]
 
 
 def first_record(path: str | os.PathLike) -> tuple[str, object] | None:
-    """How a JSON/JSONL file starts, for format detection: ("array", first element) or ("lines", first
-    object); None when the start does not parse (the reader chosen later says why)."""
+    """How a JSON/JSONL file starts, for format detection: ("array", first element, None if it does
+    not parse) or ("lines", first object); None when a first line does not parse (the reader chosen
+    later says why)."""
     try:
         with open(path, encoding="utf-8-sig", errors="replace") as handle:
             head = handle.read(_SNIFF_CHARS)
@@ -112,7 +113,7 @@ def first_record(path: str | os.PathLike) -> tuple[str, object] | None:
             try:  # a first element longer than the sniffed head
                 return "array", next(iter_json_array(path))[2]
             except (DataError, StopIteration):
-                return None
+                return "array", None
     try:
         for _, line in text_lines(path):  # the whole first line, however long
             if line.strip():

@@ -8,13 +8,14 @@ edges. What counts as misaligned:
 - words given: an edge strictly inside a word;
 - words cut from the text: an edge strictly inside a word of the text's own split *with a letter,
   digit or mark on both sides* (`New Yor|k`, `19|96`); an edge that only separates characters the
-  split joins (`York|-based`, `ACME|™`) just cuts the word there.
+  split joins (`York|-based`) just cuts the word there.
 
 A misaligned edge, overlapping spans, a span outside the text, one whose `text` field is not
 `text[start:end]` or one that covers no word is a `DataError` naming the file, the record (its
 line and its id) and the span (index, offsets, label). With `snap=True` misaligned edges move
-outward to the edges of the word they cut and the count of moved spans is reported as a
-`DataWarning` when the file is done. Whitespace at a span's edges belongs to no word: the span
+outward to the nearest aligned position (the edge of the given token; in text, the end of the run
+of letters and digits: `New Yor|k-based` -> `New York|-based`) and the count of moved spans is
+reported as a `DataWarning` when the file is done. Whitespace at a span's edges belongs to no word: the span
 covers the words inside it.
 """
 
@@ -202,8 +203,13 @@ class SpanChecker:
         if i < 0 or not words[i][0] < position < words[i][1]:
             return position
         ws, we = words[i]
-        if not given and not (_WORD_CHAR.match(text, position - 1) and _WORD_CHAR.match(text, position)):
-            return position  # the split only joined these characters (York|-based): cutting there is fine
+        if not given:
+            if not (_WORD_CHAR.match(text, position - 1) and _WORD_CHAR.match(text, position)):
+                return position  # the split only joined these characters (York|-based): cutting there is fine
+            while ws < position and not all(_WORD_CHAR.match(c) for c in text[ws:position]):
+                ws += 1  # the run of letters and digits the edge is in, within the word
+            while we > position and not all(_WORD_CHAR.match(c) for c in text[position:we]):
+                we -= 1
         start, end, label = span
         if not self.snap:
             raise self.fail(

@@ -50,7 +50,7 @@ def annotated(tagged: TaggedText, meta: dict[str, Any] | None = None) -> Annotat
 
 def model_version(directory: str | os.PathLike, card: ModelCard) -> str:
     """How pre-annotations name their model: the directory's name and what the card says it is."""
-    what = card.method + (f" {card.unmask}" if card.method == "unmask" else "")
+    what = card.method + (f" {card.unmask}" if "1" in str(card.unmask) else "")
     return f"{Path(directory).resolve().name} ({what}, {card.base_model})"
 
 

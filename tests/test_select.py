@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 
 import numpy as np
 import pytest
@@ -186,13 +187,21 @@ def test_select_writes_label_studio_and_doccano_that_read_back(tiny_dir, texts_f
     assert [char_spans(s) for s in iter_label_studio(ls, use_predictions=True)] == [char_spans(s) for s in read_data(doccano)]
 
 
+def _refused(*args: str) -> str:
+    """The usage error of a refused command line, as one line (Typer draws it in a box)."""
+    result = CliRunner().invoke(app, [str(a) for a in args])
+    assert result.exit_code == 2, result.output
+    return re.sub(r"[\s│╭╮╰╯─]+", " ", result.output)
+
+
 def test_select_refuses_bad_options_before_loading_the_model(tmp_path, texts_file):
-    result = CliRunner().invoke(app, ["select", "--model", str(tmp_path / "none"), "--input", str(tmp_path / "x.txt"),
-                                      "--output", str(tmp_path / "o.jsonl")])
-    assert result.exit_code != 0 and "no such file" in result.output
-    result = CliRunner().invoke(app, ["select", "--model", str(tmp_path / "none"), "--input", str(texts_file),
-                                      "--output", str(tmp_path / "o.jsonl"), "--strategy", "random"])
-    assert result.exit_code != 0 and "--strategy must be one of" in result.output
+    missing = tmp_path / "none"  # no model there: every refusal comes before it would load
+    assert "no such file" in _refused("select", "--model", missing, "--input", tmp_path / "x.txt", "--output",
+                                      tmp_path / "o.jsonl")
+    assert "--strategy must be one of" in _refused("select", "--model", missing, "--input", texts_file, "--output",
+                                                   tmp_path / "o.jsonl", "--strategy", "random")
+    assert "--format must be one of" in _refused("select", "--model", missing, "--input", texts_file, "--output",
+                                                 tmp_path / "o.spacy", "--format", "spacy")
 
 
 @pytest.mark.parametrize("fmt, suffix", [("label-studio", "json"), ("doccano", "jsonl"), ("spacy", "spacy")])
@@ -211,3 +220,12 @@ def test_predict_writes_each_tool_format_with_the_spans_of_jsonl(tiny_dir, texts
         tasks = json.loads(tool.read_text())
         assert all(r["from_name"] == "ner" for t in tasks for r in t["predictions"][0]["result"])
         assert all(isinstance(t["predictions"][0].get("score"), float) for t in tasks if t["data"]["text"].strip())
+
+
+def test_select_refuses_a_margin_for_a_generative_model_before_it_loads(tmp_path, texts_file):
+    directory = tmp_path / "gen"
+    directory.mkdir()
+    card(method="generative", generation={"names": {"PER": "person"}}).write(directory)  # a card, no weights
+    result = CliRunner().invoke(app, ["select", "--model", str(directory), "--input", str(texts_file), "--output",
+                                      str(tmp_path / "o.jsonl")])
+    assert isinstance(result.exception, ModelError) and "use least-confidence" in str(result.exception)

@@ -103,7 +103,7 @@ def test_each_strategy_scores_as_documented():
     assert scored["min-margin"] == [pytest.approx(1 - 0.94), pytest.approx(1.0)]  # "hmm": margin 0
     entropy_o = -(0.96 * math.log(0.96) + 2 * 0.02 * math.log(0.02)) / math.log(3)
     assert scored["entropy"][0] == pytest.approx(entropy_o, abs=1e-5)
-    assert scored["entropy"][1] == pytest.approx((math.log(2) / math.log(3) + 2 * entropy_o) / 3, abs=1e-5)
+    assert scored["entropy"][1] == pytest.approx((math.log(2) / math.log(3) + 3 * entropy_o) / 4, abs=1e-5)
     assert scored["least-confidence"][0] == pytest.approx(1 - 0.96, abs=1e-6)
     assert all(a < b for a, b in scored.values())  # every strategy finds "hmm the cat ." less sure
 
@@ -206,7 +206,7 @@ def test_select_refuses_bad_options_before_loading_the_model(tmp_path, texts_fil
 
 @pytest.mark.parametrize("fmt, suffix", [("label-studio", "json"), ("doccano", "jsonl"), ("spacy", "spacy")])
 def test_predict_writes_each_tool_format_with_the_spans_of_jsonl(tiny_dir, texts_file, tmp_path, fmt, suffix):
-    plain, tool = tmp_path / "p.jsonl", tmp_path / f"p.{suffix}"
+    plain, tool = tmp_path / "plain.jsonl", tmp_path / f"tool.{suffix}"
     run("predict", "--model", tiny_dir, "--input", texts_file, "--output", plain)
     run("predict", "--model", tiny_dir, "--input", texts_file, "--output", tool, "--format", fmt,
         "--ls-from-name", "ner")

@@ -40,12 +40,13 @@ def iter_docbin(path: str | os.PathLike, *, labelled: bool = True, snap_spans: b
     count = 0
     for index, doc in enumerate(docs):
         name = f"doc {index}"
-        words = [(t.idx, t.idx + len(t.text)) for t in doc if not t.is_space]
-        iobs = {t.ent_iob_ for t in doc if not t.is_space}
+        real = [t for t in doc if t.text.strip()]  # `is_space` needs the language's vocab: test the text
+        words = [(t.idx, t.idx + len(t.text)) for t in real]
+        iobs = {t.ent_iob_ for t in real}
         spans = None
         if labelled and iobs != {""}:
             if "" in iobs:
-                missing = next(t for t in doc if not t.is_space and t.ent_iob_ == "")
+                missing = next(t for t in real if t.ent_iob_ == "")
                 raise checker.fail(f"token {missing.i} ({missing.text!r}) has no entity annotation while others do",
                                    None, name)
             spans = [RawSpan(k, e.start_char, e.end_char, e.label_) for k, e in enumerate(doc.ents)]

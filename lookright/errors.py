@@ -37,3 +37,8 @@ class ModelError(LookrightError):
 
 class InputTypeError(LookrightError, TypeError):
     """A value handed to a tagger is not one of the documented input types (also a TypeError)."""
+
+
+class DataWarning(UserWarning):
+    """Something a reader changed or skipped on request or by its documented rule (snapped spans,
+    ignored non-span results): said once per file, never silent."""

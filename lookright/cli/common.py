@@ -7,6 +7,7 @@ point them at another console.
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -14,7 +15,7 @@ import typer
 from rich.console import Console
 
 from ..console import print_plain
-from ..errors import LookrightError
+from ..errors import DataWarning, LookrightError
 
 app = typer.Typer(
     name="lookright",
@@ -68,8 +69,23 @@ def column(value: str | int | None) -> int | str | None:
     return int(value) if value.lstrip("-").isdigit() else value
 
 
+def show_data_warnings() -> None:
+    """Print lookright's `DataWarning`s (snapped spans, skipped records) as one `warning:` line on stderr."""
+    shown = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if issubclass(category, DataWarning):
+            print_plain(err, str(message), label="warning: ", label_style="bold yellow")
+        else:
+            shown(message, category, filename, lineno, file, line)
+
+    warnings.showwarning = show
+    warnings.simplefilter("always", DataWarning)
+
+
 def main() -> None:
     """The `lookright` console script: lookright's errors are one `error:` line and exit status 2."""
+    show_data_warnings()
     try:
         app()
     except LookrightError as error:

@@ -16,7 +16,12 @@ def evaluate(
     model: ModelDir,
     data: Annotated[str, Opt("--data", help="Labelled file to score.")],
     label_column: Annotated[str | None, Opt("--label-column", help="Default: the column the model was trained on.")] = None,
-    data_format: Annotated[str, Opt("--format")] = "auto",
+    data_format: Annotated[
+        str, Opt("--format", help="auto, conll, conllu, jsonl, label-studio, doccano, prodigy or spacy.")
+    ] = "auto",
+    snap_spans: Annotated[
+        bool, Opt("--snap-spans", help="Extend annotation-tool spans whose edges cut a word to whole words.")
+    ] = False,
     scheme: Annotated[str | None, Opt("--scheme", help="Scheme of the file's tags; default: detect.")] = None,
     decoding: Annotated[str, Opt("--decoding", help="argmax (as in the paper) or viterbi (valid sequences only).")] = "argmax",
     output: Annotated[Path | None, Opt("--output", "-o", help="Write the full report as JSON here.")] = None,
@@ -33,7 +38,8 @@ def evaluate(
     if output is not None:
         require_writable_file(output)  # before the model load and the scoring, not after
     column = common.column(label_column) if label_column is not None else None
-    gold = read_gold(data, model, fmt=data_format, label_column=column, scheme=scheme)  # before the model loads
+    gold = read_gold(data, model, fmt=data_format, label_column=column, scheme=scheme,  # before the model loads
+                     snap_spans=snap_spans)
     parity = None
     if compare_precision:
         from ..inference.parity import compare_precision as compare

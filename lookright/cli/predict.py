@@ -1,13 +1,14 @@
-"""`lookright predict`: raw text or a file in, words, labels and character-offset spans out."""
+"""`lookright predict`: raw text or a file in, words, labels and character-offset spans out (lookright
+JSONL, CoNLL, or pre-annotations for Label Studio, doccano and spaCy)."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from ..console import print_plain
 from . import common
 from .common import ModelDir, Opt, ScorePrecision, ScoreQuantize, app
 
@@ -17,15 +18,23 @@ def predict(
     model: ModelDir,
     texts: Annotated[list[str] | None, typer.Argument(help="Texts to tag; or use --input.")] = None,
     input_file: Annotated[
-        Path | None, Opt("--input", help="File to tag, streamed: .txt (one text per line), .jsonl, CoNLL or CoNLL-U.")
+        Path | None,
+        Opt("--input", help="File to tag, streamed: .txt (one text per line), .jsonl, CoNLL, CoNLL-U or an annotation "
+            "tool's file (Label Studio .json, doccano/Prodigy .jsonl, .spacy: their texts)."),
     ] = None,
     output: Annotated[Path | None, Opt("--output", help="Write results here instead of stdout.")] = None,
     input_format: Annotated[
         str,
         Opt("--input-format", help="auto (by extension: .txt is one text per line, refused if it looks like CoNLL columns), "
-            "text, conll, conllu or jsonl."),
+            "text, conll, conllu, jsonl, label-studio, doccano, prodigy or spacy."),
     ] = "auto",
-    output_format: Annotated[str, Opt("--format", help="Output: jsonl (words, labels, spans) or conll (word<TAB>label).")] = "jsonl",
+    output_format: Annotated[
+        str,
+        Opt("--format", help="Output: jsonl (words, labels, spans), conll (word<TAB>label), label-studio (tasks with "
+            "predictions), doccano (JSONL) or spacy (a DocBin; needs --output)."),
+    ] = "jsonl",
+    ls_from_name: Annotated[str, Opt("--ls-from-name", help="Label Studio: name of the labels tag.")] = "label",
+    ls_to_name: Annotated[str, Opt("--ls-to-name", help="Label Studio: name of the text tag.")] = "text",
     batch_size: Annotated[int | None, Opt("--batch-size", help="Most sequences per forward pass.")] = None,
     chunk_size: Annotated[int, Opt("--chunk-size", help="Texts read and tagged at a time (bounds memory).")] = 512,
     split_sentences: Annotated[bool, Opt(help="Cut raw text into sentences before tagging.")] = True,
@@ -36,14 +45,16 @@ def predict(
     """Tag raw text or a file: one result per text with words, labels and character-offset spans."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from ..inference import Tagger, streaming
-    from ..inference.streaming import Item, check_inputs, count_lines, iter_inputs, tag_stream, write_result
+    from ..inference import Tagger, streaming, writers
+    from ..inference.streaming import Item, check_inputs, count_lines, iter_inputs, tag_stream
     from ..outputs import require_writable_file
 
     if not texts and input_file is None:
         raise typer.BadParameter("give texts as arguments or --input FILE")
-    if output_format not in streaming.OUTPUT_FORMATS:
-        raise typer.BadParameter(f"--format must be one of {', '.join(streaming.OUTPUT_FORMATS)}")
+    if output_format not in writers.OUTPUT_FORMATS:
+        raise typer.BadParameter(f"--format must be one of {', '.join(writers.OUTPUT_FORMATS)}")
+    if output_format in writers.BINARY_FORMATS and output is None:
+        raise typer.BadParameter(f"--format {output_format} writes a binary file: give --output FILE")
     if input_format.lower() not in (*streaming.INPUT_FORMATS, "txt"):
         raise typer.BadParameter(f"--input-format must be one of {', '.join(streaming.INPUT_FORMATS)}")
     if input_file is not None and not input_file.is_file():
@@ -63,7 +74,8 @@ def predict(
 
     if output is not None:
         output.parent.mkdir(parents=True, exist_ok=True)
-    handle = output.open("w", encoding="utf-8") if output is not None else sys.stdout
+    writer = writers.open_writer(output_format, output, version=writers.model_version(model, tagger.card),
+                                 from_name=ls_from_name, to_name=ls_to_name)
     total = count_lines(input_file) if input_file is not None else None
     columns = [TextColumn("tagging"), BarColumn(), MofNCompleteColumn(), TextColumn("lines"), TimeRemainingColumn()]
     try:
@@ -73,10 +85,11 @@ def predict(
                 tagger, items(), chunk_size=chunk_size, batch_size=batch_size, split_sentences=split_sentences
             )
             for item, tagged in stream:
-                write_result(handle, tagged, output_format)
+                writer.write(tagged)
                 if item.line is not None:
                     progress.update(task, completed=item.line)
     finally:
-        if output is not None:
-            handle.close()
+        writer.close()
+    if writer.skipped:
+        print_plain(common.err, f"{writer.skipped} text(s) without words (blank lines) got no {output_format} record")
 

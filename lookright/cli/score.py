@@ -17,11 +17,18 @@ def score(
     pred_column: Annotated[str, Opt("--pred-column")] = "-1",
     scheme: Annotated[str | None, Opt("--scheme", help="Scheme both files are written in (kept as given); default: detect each, score in the gold file's.")] = None,
     output: Annotated[Path | None, Opt("--output", "-o")] = None,
+    data_format: Annotated[
+        str, Opt("--format", help="Both files: auto, conll, conllu, jsonl, label-studio, doccano, prodigy or spacy.")
+    ] = "auto",
+    snap_spans: Annotated[
+        bool, Opt("--snap-spans", help="Extend annotation-tool spans whose edges cut a word to whole words.")
+    ] = False,
 ) -> None:
     """Score a prediction file against gold, with the same metrics as `evaluate`: no model needed."""
     from ..evaluation.files import score_files
 
-    report = score_files(gold, pred, gold_column=common.column(gold_column), pred_column=common.column(pred_column), scheme=scheme)
+    report = score_files(gold, pred, gold_column=common.column(gold_column), pred_column=common.column(pred_column),
+                         scheme=scheme, fmt=data_format, snap_spans=snap_spans)
     report.render(common.out)
     if output is not None:
         report.write_json(output)

@@ -69,7 +69,8 @@ def require_tags(sentences: Sequence[Sentence], what: str) -> None:
     """Every sentence must be labelled for training or evaluation."""
     for s in sentences:
         if s.tags is None:
-            raise DataError(f"{what} data must be labelled, this sentence has no tags", s.source, s.line)
+            unit = f"{s.record} has no annotation" if s.record else "this sentence has no tags"
+            raise DataError(f"{what} data must be labelled, {unit}", s.source, s.line)
 
 
 def input_scheme(sentences: Sequence[Sentence], declared: str | None) -> str:

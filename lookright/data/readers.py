@@ -1,4 +1,4 @@
-"""File readers: CoNLL columns, CoNLL-U and JSONL -> `Sentence`s, streamed one at a time.
+"""File readers: CoNLL columns, CoNLL-U, JSONL and annotation tools' files -> `Sentence`s, streamed.
 
 Every problem in the input is a `DataError` naming the file and the 1-based line, so a user with
 a 1 GB file can go straight to the line instead of bisecting it. The `iter_*` generators stream;
@@ -12,81 +12,20 @@ import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO
 
 from ..errors import DataError
+from .annotation import TOOL_FORMATS, detect_format, iter_tool
 from .hub import is_hub_spec, iter_hub
+from .lines import BLOCK, count_lines, raw_lines, text_lines  # noqa: F401  (re-exported: readers.text_lines etc.)
 from .schemes import normalize_scheme, validate_tag
 from .sentence import Sentence
 from .words import split_words
 
 PathLike = str | os.PathLike
-FORMATS = ("auto", "conll", "conllu", "jsonl")
+FORMATS = ("auto", "conll", "conllu", "jsonl", *TOOL_FORMATS)
 CONLLU_COLUMNS = {"upos": 3, "xpos": 4}
 _CONLL_BLANK = " \t\r\n\f\v"
 _CONLLU_ID = re.compile(r"\d+|\d+-\d+|\d+\.\d+")
-
-
-_EOL = re.compile(rb"\r\n?|\n")
-BLOCK = 1 << 20
-
-
-def raw_lines(handle: BinaryIO, block: int = BLOCK) -> Iterator[bytes]:
-    """Lines of a binary stream without their endings; `\\n`, `\\r\\n` and a lone `\\r` all end a line.
-
-    Read in `block`-byte chunks, never a line at a time: a classic-Mac (CR-only) file has no
-    b"\\n" at all, and iterating it by b"\\n" would load the whole file as one line.
-    """
-    parts: list[bytes] = []
-    after_cr = False  # the previous chunk ended with \r: a \n opening this one belongs to it
-    while chunk := handle.read(block):
-        start = 1 if after_cr and chunk.startswith(b"\n") else 0
-        for match in _EOL.finditer(chunk, start):
-            parts.append(chunk[start : match.start()])
-            yield b"".join(parts)
-            parts, start = [], match.end()
-        if start < len(chunk):
-            parts.append(chunk[start:])
-        after_cr = chunk.endswith(b"\r")
-    if parts:
-        yield b"".join(parts)
-
-
-def count_lines(path: PathLike, block: int = BLOCK) -> int:
-    """How many lines `text_lines` yields for `path`, counted in blocks (a progress total for huge files)."""
-    count, last, after_cr = 0, b"\n", False
-    with open(path, "rb") as handle:
-        while chunk := handle.read(block):
-            count += chunk.count(b"\n") + chunk.count(b"\r") - chunk.count(b"\r\n")
-            if after_cr and chunk.startswith(b"\n"):
-                count -= 1  # a \r\n split across two blocks is one line ending
-            after_cr, last = chunk.endswith(b"\r"), chunk[-1:]
-    return count + (last not in (b"\n", b"\r"))
-
-
-def text_lines(path: PathLike, encoding: str = "utf-8") -> Iterator[tuple[int, str]]:
-    """(line number, text without line ending) of a text file; binary or undecodable -> DataError.
-
-    `\\n`, `\\r\\n` and `\\r` (classic Mac) end a line alike, mixed too, so line numbers are the
-    ones an editor shows whatever wrote the file. Lines are split before decoding, which is exact for
-    ASCII-compatible encodings (UTF-8, Latin-1, cp1252, ...) and gives the line of an undecodable byte
-    without re-reading the file.
-    """
-    try:
-        handle = open(path, "rb")
-    except OSError as error:
-        raise DataError(f"cannot read file: {error.strerror}", path) from None
-    with handle:
-        for number, raw in enumerate(raw_lines(handle), start=1):
-            if b"\x00" in raw:
-                raise DataError("NUL byte: this looks like a binary file, not text", path, number)
-            try:
-                line = raw.decode(encoding)
-            except UnicodeDecodeError as error:
-                raise DataError(f"not valid {encoding} (byte {error.start + 1} of the line)", path, number) from None
-            if number == 1:
-                line = line.removeprefix("\ufeff")
-            yield number, line
 
 
 def _conll_fields(line: str) -> list[str]:
@@ -312,21 +251,33 @@ def _format(path: PathLike, fmt: str) -> str:
     if fmt != "auto":
         return fmt
     suffix = Path(path).suffix.lower()
-    return {".jsonl": "jsonl", ".json": "jsonl", ".conllu": "conllu"}.get(suffix, "conll")
+    if suffix in (".json", ".jsonl", ".spacy"):
+        return detect_format(path)
+    return {".conllu": "conllu"}.get(suffix, "conll")
 
 
 def iter_data(
-    path: PathLike, fmt: str = "auto", label_column: int | str | None = -1, conllu_column: str = "upos"
+    path: PathLike,
+    fmt: str = "auto",
+    label_column: int | str | None = -1,
+    conllu_column: str = "upos",
+    *,
+    snap_spans: bool = False,
 ) -> Iterator[Sentence]:
     """Sentences of any supported file; `fmt="auto"` picks the reader from the extension.
 
-    `label_column`: CoNLL column number, or for CoNLL-U a column name (`upos`/`xpos`; a number
-    there means `conllu_column`); None reads CoNLL and CoNLL-U files unlabeled. JSONL files carry
-    their own labels.
+    `.json`/`.jsonl` files are told apart by their first record (Label Studio, doccano, Prodigy or
+    lookright's JSONL, see `annotation.detect`), `.spacy` is a spaCy DocBin. `label_column`: CoNLL
+    column number, or for CoNLL-U a column name (`upos`/`xpos`; a number there means
+    `conllu_column`); None reads CoNLL, CoNLL-U and annotation-tool files unlabeled (texts only).
+    JSONL files carry their own labels. `snap_spans`: annotation-tool spans whose edges cut a word
+    are extended to whole words (and counted in a `DataWarning`) instead of failing.
     """
     if is_hub_spec(path):
         return iter_hub(str(path), label_column)
     kind = _format(path, fmt)
+    if kind in TOOL_FORMATS:
+        return iter_tool(path, kind, labelled=label_column is not None, snap_spans=snap_spans)
     if kind == "jsonl":
         return iter_jsonl(path)
     if kind == "conllu":
@@ -361,7 +312,12 @@ def read_jsonl(path: PathLike) -> list[Sentence]:
 
 
 def read_data(
-    path: PathLike, fmt: str = "auto", label_column: int | str | None = -1, conllu_column: str = "upos"
+    path: PathLike,
+    fmt: str = "auto",
+    label_column: int | str | None = -1,
+    conllu_column: str = "upos",
+    *,
+    snap_spans: bool = False,
 ) -> list[Sentence]:
     """All sentences of any supported file (see `iter_data`)."""
-    return list(iter_data(path, fmt, label_column, conllu_column))
+    return list(iter_data(path, fmt, label_column, conllu_column, snap_spans=snap_spans))

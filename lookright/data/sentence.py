@@ -12,7 +12,8 @@ class Sentence:
     `line` is the 1-based line of the first word in `source`, so later stages (unknown label at
     evaluation time, alignment failures) can point the user at the exact place. `text` and
     `offsets` are set when the words were cut from raw text: `offsets[i]` is the (start, end)
-    character span of `tokens[i]` in `text`.
+    character span of `tokens[i]` in `text`. `record` names the sentence within its file when a
+    line alone does not (`task 12` of a Label Studio export, `doc 3` of a spaCy DocBin).
     """
 
     tokens: list[str]
@@ -22,6 +23,7 @@ class Sentence:
     doc_id: int | None = None
     text: str | None = None
     offsets: list[tuple[int, int]] | None = None
+    record: str | None = None
 
     def __len__(self) -> int:
         return len(self.tokens)

@@ -20,6 +20,7 @@ def score_files(
     pred_column: int | str = -1,
     scheme: str | None = None,
     fmt: str = "auto",
+    snap_spans: bool = False,
 ) -> EvaluationReport:
     """Both files must hold the same sentences and words; tags may use different BIO-family schemes.
 
@@ -27,8 +28,8 @@ def score_files(
     gold file's. Invalid gold transitions are repaired; predictions in the scoring scheme are scored
     as written (as `evaluate` scores a model), others converted. The report counts both.
     """
-    gold = read_data(gold_path, fmt=fmt, label_column=gold_column)
-    pred = read_data(pred_path, fmt=fmt, label_column=pred_column)
+    gold = read_data(gold_path, fmt=fmt, label_column=gold_column, snap_spans=snap_spans)
+    pred = read_data(pred_path, fmt=fmt, label_column=pred_column, snap_spans=snap_spans)
     require_tags(gold, "gold")
     require_tags(pred, "prediction")
     if len(gold) != len(pred):

@@ -33,16 +33,18 @@ def read_gold(
     fmt: str = "auto",
     label_column: int | str | None = None,
     scheme: str | None = None,
+    snap_spans: bool = False,
 ) -> GoldData:
     """Read `data` (a file, in the card's label column unless `label_column`) for `card`'s model.
 
-    `card` is a `ModelCard` or a trained model directory; `scheme` is the file's, detected if None.
+    `card` is a `ModelCard` or a trained model directory; `scheme` is the file's, detected if None;
+    `snap_spans` extends annotation-tool spans that cut a word (see `read_data`).
     """
     if not isinstance(card, ModelCard):
         card = ModelCard.read(card)
     if isinstance(data, (str, os.PathLike)):
         column = card.label_column if label_column is None else label_column
-        sentences = read_data(data, fmt=fmt, label_column=column)
+        sentences = read_data(data, fmt=fmt, label_column=column, snap_spans=snap_spans)
     else:
         sentences = list(data)
     require_tags(sentences, "evaluation")

@@ -14,13 +14,14 @@ from itertools import islice
 from pathlib import Path
 from typing import IO
 
+from ..data.annotation import TOOL_FORMATS
 from ..data.readers import count_lines, iter_data, text_lines
 from ..data.sniff import column_evidence
 from ..errors import DataError
 from .tagger import TaggedText, Tagger
 
-INPUT_FORMATS = ("auto", "text", "conll", "conllu", "jsonl")
-OUTPUT_FORMATS = ("jsonl", "conll")
+INPUT_FORMATS = ("auto", "text", "conll", "conllu", "jsonl", *TOOL_FORMATS)
+OUTPUT_FORMATS = ("jsonl", "conll")  # what `write_result` writes line by line; `writers.open_writer` has them all
 __all__ = [
     "INPUT_FORMATS", "OUTPUT_FORMATS", "Item", "count_lines", "input_format", "iter_inputs", "iter_text_lines", "tag_stream",
     "write_result",
@@ -53,7 +54,7 @@ def input_format(path: str | os.PathLike, fmt: str = "auto") -> str:
     if fmt != "auto":
         return fmt
     if Path(path).suffix.lower() != ".txt":
-        return "auto"  # the data readers' own choice: .jsonl/.json, .conllu, else CoNLL
+        return "auto"  # the data readers' own choice: .jsonl/.json (by their first record), .spacy, .conllu, else CoNLL
     evidence = column_evidence(path)
     if evidence is not None:
         line, reason = evidence
@@ -67,7 +68,8 @@ def input_format(path: str | os.PathLike, fmt: str = "auto") -> str:
 
 
 def iter_inputs(path: str | os.PathLike, fmt: str = "auto") -> Iterator[Item]:
-    """Items of a text file (one text per line), a JSONL file (`text` or `tokens`) or CoNLL/CoNLL-U.
+    """Items of a text file (one text per line), a JSONL file (`text` or `tokens`), CoNLL/CoNLL-U or
+    an annotation tool's file (its texts; the annotations are not read).
 
     `fmt` is one of `INPUT_FORMATS` (see `input_format` for "auto").
     """

@@ -61,6 +61,19 @@ class TaggedText:
         return asdict(self)
 
 
+@dataclass
+class PreparedTexts:
+    """Texts ready to label (see `Tagger.prepare_texts`): per text (text, words, offsets, sentence
+    ranges), and every sentence's words in order."""
+
+    items: list[tuple[str, list[str], list[tuple[int, int]], list[tuple[int, int]]]]
+    units: list[list[str]]
+
+    def unit_counts(self) -> list[int]:
+        """How many units (sentences) each text has."""
+        return [len(ranges) for _, _, _, ranges in self.items]
+
+
 QUANTIZE_CHOICES = ("auto", "none", "int8")
 
 
@@ -162,6 +175,14 @@ class Tagger(ABC):
         never truncated. Anything else (a dict, None, bytes, an int...) raises `InputTypeError`
         naming the item.
         """
+        prepared = self.prepare_texts(texts, split_sentences=split_sentences)
+        return self.tagged_texts(prepared, self.label_words(prepared.units, batch_size=batch_size))
+
+    def prepare_texts(
+        self, texts: Sequence[str] | Sequence[Sequence[str]], *, split_sentences: bool = True
+    ) -> PreparedTexts:
+        """Texts cut into words and sentences, as `predict` tags them: `units` are the word lists the
+        model labels (what `label_words`, or a token classifier's `word_scores`, takes)."""
         items = []
         for item in check_texts(texts):
             if isinstance(item, str):
@@ -173,10 +194,13 @@ class Tagger(ABC):
                 text, starts = join_words(words)
                 offsets = [(s, s + len(w)) for s, w in zip(starts, words)]
                 items.append((text, words, offsets, [(0, len(words))]))
-        units = [words[a:b] for _, words, _, ranges in items for a, b in ranges]
-        unit_labels = iter(self.label_words(units, batch_size=batch_size))
+        return PreparedTexts(items, [words[a:b] for _, words, _, ranges in items for a, b in ranges])
+
+    def tagged_texts(self, prepared: PreparedTexts, labelled: Labelled) -> list[TaggedText]:
+        """One `TaggedText` per prepared text from the labels of its units (in `prepared.units` order)."""
+        unit_labels = iter(labelled)
         results = []
-        for text, words, offsets, ranges in items:
+        for text, words, offsets, ranges in prepared.items:
             tagged = [self._tagged(text, words[a:b], offsets[a:b], *next(unit_labels)) for a, b in ranges]
             results.append(
                 TaggedText(text, [w for t in tagged for w in t.words], [s for t in tagged for s in t.spans])

@@ -123,9 +123,11 @@ class TokenTagger(Tagger):
         batch_size: int | None = None,
         progress=None,
     ) -> Labelled:
+        return [self.decode(scores) for scores in self.word_scores(sentences, wheres, batch_size=batch_size,
+                                                                    progress=progress)]
+
+    def decode(self, scores: np.ndarray) -> tuple[list[str], list[float]]:
+        """One sentence's labels (argmax or Viterbi) and their probabilities from its `word_scores` array."""
         index = {label: i for i, label in enumerate(self.labels)}
-        out = []
-        for scores in self.word_scores(sentences, wheres, batch_size=batch_size, progress=progress):
-            labels = decode_sentence(scores, self.labels, self.scheme, self.decoding)
-            out.append((labels, [float(np.exp(scores[k, index[label]])) for k, label in enumerate(labels)]))
-        return out
+        labels = decode_sentence(scores, self.labels, self.scheme, self.decoding)
+        return labels, [float(np.exp(scores[k, index[label]])) for k, label in enumerate(labels)]

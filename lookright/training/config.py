@@ -56,7 +56,14 @@ class TrainConfig:
     model: str | None = setting(
         None, "HF model dir, .gguf file or hub id; default: bundled SmolLM2-135M.", commands=ALL_COMMANDS
     )
-    data_format: str = setting("auto", "auto, conll, conllu or jsonl.", commands=ALL_COMMANDS, flag="--format")
+    data_format: str = setting(
+        "auto", "auto (by extension; .json/.jsonl by their first record), conll, conllu, jsonl, label-studio, doccano, "
+        "prodigy or spacy.", commands=ALL_COMMANDS, flag="--format",
+    )
+    snap_spans: bool = setting(
+        False, "Annotation-tool files: extend a span whose edge cuts a word to whole words (counted in a warning) "
+        "instead of stopping.", commands=ALL_COMMANDS,
+    )
     label_column: int | str = setting(
         -1, "CoNLL column index (CoNLL-2003: 3 NER, 2 chunk, 1 POS), upos/xpos, or a hf: field.", commands=ALL_COMMANDS
     )

@@ -14,7 +14,7 @@ from .config import TrainConfig
 
 def load_split(path: str, cfg: TrainConfig, limit: int | None) -> list[Sentence]:
     """One data file as sentences (the first `limit`); an empty file is an error, not a silent no-op."""
-    sentences = read_data(path, fmt=cfg.data_format, label_column=cfg.label_column)
+    sentences = read_data(path, fmt=cfg.data_format, label_column=cfg.label_column, snap_spans=cfg.snap_spans)
     if limit is not None:
         sentences = sentences[:limit]
     if not sentences:

@@ -36,6 +36,11 @@ Settings = Annotated[
     Opt("--set", help="Any training setting as KEY=VALUE (repeatable), e.g. --set lora_r=16 --set max_length=256; "
         "flags win over --set, --set over --config."),
 ]
+Seeds = Annotated[
+    str | None,
+    Opt("--seeds", help="Comma-separated seeds, e.g. 42,43,44: train each once per seed; reports show the mean "
+        "± sample sd and every seed's score, and selection uses the mean on validation. Replaces --seed."),
+]
 # options of the commands that score a trained model
 ModelDir = Annotated[str, Opt("--model", help="Trained lookright model directory.")]
 ScorePrecision = Annotated[
@@ -60,6 +65,15 @@ def train_config(config_file: Path | None, flags: dict[str, Any], settings: list
     if config_file is not None:
         return TrainConfig.from_file(config_file, **overrides)
     return TrainConfig(**overrides)
+
+
+def seeds_of(seeds: str | None, flags: dict[str, Any]) -> list[int] | None:
+    """`--seeds` parsed; with `--seed` as well it is ambiguous which one the user meant."""
+    from ..evaluation.seeds import parse_seeds
+
+    if seeds is not None and "seed" in flags:
+        raise typer.BadParameter("give --seed or --seeds, not both")
+    return parse_seeds(seeds)
 
 
 def column(value: str | int | None) -> int | str | None:

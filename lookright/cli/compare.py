@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from . import common
-from .common import ConfigFile, Opt, Settings, app
+from .common import ConfigFile, Opt, Seeds, Settings, app
 from .options import with_settings
 
 
@@ -33,6 +33,7 @@ def compare(
     submit: Annotated[
         str | None, Opt("--submit", help="Hand each method's run to a scheduler: a template with {command}.")
     ] = None,
+    seeds: Seeds = None,
     config: ConfigFile = None,
     settings: Settings = None,
 ) -> None:
@@ -48,5 +49,6 @@ def compare(
         best_among=parse_config_list(best_among),
         parallel=parallel,
         submit=submit,
+        seeds=common.seeds_of(seeds, flags),
     )
     run_compare(cfg, console=common.err)

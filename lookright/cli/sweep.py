@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from . import common
-from .common import ConfigFile, Opt, Settings, app
+from .common import ConfigFile, Opt, Seeds, Settings, app
 from .options import with_settings
 
 
@@ -50,6 +50,7 @@ def sweep(
         Opt("--submit", help="Hand each run to a scheduler: a shell template with {command}, e.g. "
             "\"sbatch --gpus=1 --wrap '{command}'\"."),
     ] = None,
+    seeds: Seeds = None,
     config: ConfigFile = None,
     settings: Settings = None,
 ) -> None:
@@ -71,5 +72,6 @@ def sweep(
         keep_models=keep_models,
         parallel=parallel,
         submit=submit,
+        seeds=common.seeds_of(seeds, flags),
     )
     run_sweep(cfg, console=common.err)

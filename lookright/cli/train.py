@@ -11,7 +11,7 @@ import typer
 
 from ..console import print_command
 from . import common
-from .common import ConfigFile, Opt, Settings, app
+from .common import ConfigFile, Opt, Seeds, Settings, app
 from .options import with_settings
 
 LAUNCHER_FLAGS = ("--launcher", "--num-processes", "--accelerate-config")
@@ -21,6 +21,7 @@ LAUNCHER_FLAGS = ("--launcher", "--num-processes", "--accelerate-config")
 @with_settings("train")
 def train(
     flags: dict[str, Any],
+    seeds: Seeds = None,
     config: ConfigFile = None,
     settings: Settings = None,
     launcher: Annotated[
@@ -39,11 +40,17 @@ def train(
     from ..training import train as run_train
     from ..training.distributed import is_main_process
 
+    seed_list = common.seeds_of(seeds, flags)
+    if seed_list is not None and len(seed_list) == 1:
+        flags, seed_list = {**flags, "seed": seed_list[0]}, None
     cfg = common.train_config(config, flags, settings)  # checked here, before any process is started
     if launcher is not None:
         if launcher != "accelerate":
             raise typer.BadParameter("--launcher takes 'accelerate'")
         raise typer.Exit(relaunch(num_processes, accelerate_config))
+    if seed_list is not None:
+        train_several(cfg, seed_list)
+        return
     result = run_train(cfg, console=common.err)
     if not is_main_process():
         return
@@ -52,6 +59,37 @@ def train(
             common.out.rule(name)
             report.render(common.out)
     common.out.print_json(json.dumps(summarize(result)))
+
+
+def train_several(cfg, seeds: list[int]) -> None:
+    """`--seeds`: one run per seed into OUTPUT/seed-N; the table of every seed and the mean ± sd."""
+    from ..training.distributed import is_main_process
+    from ..training.seeds import train_seeds
+
+    cfg.validate()
+    summary = train_seeds(cfg, seeds, console=common.err)
+    if not is_main_process():
+        return
+    common.out.print(seeds_table(summary))
+    common.out.print_json(json.dumps(summary.to_dict()))
+
+
+def seeds_table(summary) -> Any:
+    """The seeds table for a terminal."""
+    from rich.table import Table
+
+    from ..evaluation.seeds import score_text
+
+    splits = [name for name in ("validation", "test") if getattr(summary, name)]
+    table = Table(title=f"{len(summary.runs)} seeds (mean ± sample sd)")
+    for column in ("seed", *[f"{n} {getattr(summary, n)['metric']}" for n in splits], "train s", "model"):
+        table.add_column(column, justify="left" if column in ("seed", "model") else "right")
+    for run in summary.runs:
+        table.add_row(str(run.seed), *[f"{getattr(run, n)['score']:.4f}" for n in splits],
+                      f"{run.train_seconds:,.0f}", run.model_dir)
+    table.add_row("mean ± sd", *[score_text(getattr(summary, n), each=False) for n in splits],
+                  f"{sum(r.train_seconds for r in summary.runs):,.0f} total", "")
+    return table
 
 
 def relaunch(num_processes: int | None, config_file: str | None) -> int:

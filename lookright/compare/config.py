@@ -17,8 +17,17 @@ class CompareConfig:
     best_among: list[str] | None = None  # candidates for unmask:BEST; default all 2^groups
     parallel: int = 1
     submit: str | None = None
+    seeds: list[int] | None = None  # every method trained once per seed, reported as mean ± sd (default: base.seed)
+
+    @property
+    def seed_list(self) -> list[int]:
+        return self.seeds or [self.base.seed]
 
     def validate(self) -> None:
+        from ..evaluation.seeds import parse_seeds
+
+        if self.seeds is not None:
+            self.seeds = parse_seeds(self.seeds)
         self.base.validate()
         if not self.base.test:
             raise ValueError("a comparison reports test scores: give --test")

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ..console import command_line, print_plain
+from ..evaluation.seeds import score_text
 from .config import CompareConfig
 from .rows import CompareRow
 
@@ -23,8 +24,8 @@ def _cells(row: CompareRow) -> list[str]:
     train = f"{row.train_seconds:,.0f}" + (f" (+{row.search_seconds:,.0f} search)" if row.search_seconds else "")
     tokens = f"{row.tokens_seen:,}" + (f" (+{row.search_tokens:,})" if row.search_tokens else "")
     return [
-        row.method, row.detail, f"{row.validation['score']:.4f}", f"{row.test['strict_f1']:.4f}",
-        f"{row.test['lenient_f1']:.4f}", f"{row.test['token_accuracy']:.4f}", train, tokens,
+        row.method, row.detail, score_text(row.validation, each=False), score_text(row.test, "strict_f1"),
+        score_text(row.test, "lenient_f1", each=False), score_text(row.test, "token_accuracy", each=False), train, tokens,
         f"{row.test_words_per_second:,.0f}", f"{row.peak_memory_mb:,.0f}",
     ]
 
@@ -53,7 +54,8 @@ def plot(rows: Sequence[CompareRow], path: Path) -> None:
     names = [r.method for r in rows]
     fig, (f1_ax, speed_ax) = plt.subplots(1, 2, figsize=(11, 0.6 * len(rows) + 2), sharey=True)
     f1 = [r.test["strict_f1"] for r in rows]
-    f1_ax.barh(names, f1, color="#1f77b4")
+    spread = [(r.test.get("sd") or {}).get("strict_f1") or 0.0 for r in rows]  # sample sd over seeds, if several
+    f1_ax.barh(names, f1, xerr=spread if any(spread) else None, color="#1f77b4")
     for y, value in enumerate(f1):
         f1_ax.text(value, y, f" {value:.3f}", va="center", fontsize=8)
     f1_ax.set_xlim(0, 1.1)
@@ -77,7 +79,10 @@ def write_report(rows: Sequence[CompareRow], cfg: CompareConfig, output: Path, c
     budget = f"{base.max_steps} steps" if base.max_steps > 0 else f"{base.epochs:g} epoch(s)"
     setup = (
         f"Training: `{base.train}`" + (f" (first {base.max_train_sentences:,} sentences)" if base.max_train_sentences else "")
-        + f", {budget}, batch {base.batch_size}, seed {base.seed}; validation `{base.validation}`"
+        + f", {budget}, batch {base.batch_size}, "
+        + (f"seeds {', '.join(map(str, cfg.seeds))} (mean ± sample sd; test strict F1 of each seed in brackets)"
+           if cfg.seeds and len(cfg.seeds) > 1 else f"seed {cfg.seed_list[0]}")
+        + f"; validation `{base.validation}`"
         + (f" (first {base.max_validation_sentences:,})" if base.max_validation_sentences else "")
         + f"; test `{base.test}` (all of it). Decoder: {base.model or 'the bundled SmolLM2-135M-Instruct'}."
     )

@@ -24,7 +24,7 @@ from ..training.splits import load_run_data
 from .config import CompareConfig
 from .methods import MethodSpec
 from .report import write_report
-from .rows import CompareRow, results_file
+from .rows import CompareRow, aggregate_rows, results_file
 
 
 def _search_best(cfg: CompareConfig, console: Console) -> tuple[str, float, int]:
@@ -39,6 +39,7 @@ def _search_best(cfg: CompareConfig, console: Console) -> tuple[str, float, int]
         strategy="successive-halving",
         parallel=cfg.parallel,
         submit=cfg.submit,
+        seeds=cfg.seeds,  # several seeds: the config with the best mean on validation
     )
     summary = run_sweep(sweep, console=console)
     return summary.best.config, summary.train_seconds, summary.tokens
@@ -53,22 +54,37 @@ def run_compare(cfg: CompareConfig, console: Console | None = None) -> list[Comp
     output = Path(cfg.output)
     output.mkdir(parents=True, exist_ok=True)
     results = results_file(output)
-    done = {row.method: row for row in results}
+    seeds = cfg.seed_list
+    several = len(seeds) > 1
+
+    def seed_of(row: CompareRow) -> int:
+        return row.seed if row.seed is not None else cfg.base.seed
+
+    done = {(row.method, seed_of(row)): row for row in results}
     jobs: list[tuple[MethodSpec, Job, float, int]] = []
     for spec in cfg.methods:
-        if spec.spec in done:
+        missing = [seed for seed in seeds if (spec.spec, seed) not in done]
+        if not missing:
             print_plain(console, f"{spec.spec}: already measured, skipped (delete its row in {results.path} to rerun)")
             continue
+        if len(missing) < len(seeds):
+            print_plain(console, f"{spec.spec}: seeds {', '.join(str(s) for s in seeds if s not in missing)} "
+                                 "already measured")
         overrides = dict(spec.overrides)
         search_seconds, search_tokens = 0.0, 0
         if spec.needs_search:
             best, search_seconds, search_tokens = _search_best(cfg, console)
             console.print(f"unmask:BEST -> {best} (search: {search_seconds:,.0f} s, {search_tokens:,} tokens)")
             overrides["unmask"] = best
-        run_dir = output / spec.slug  # an interrupted method's run continues from its checkpoint
-        train_cfg = replace(cfg.base, **overrides, output=str(run_dir), resume=has_checkpoint(run_dir), overwrite=False)
-        jobs.append((spec, Job(config=spec.slug, rung=0, train=train_cfg, run_dir=run_dir),
-                     search_seconds, search_tokens))
+        for seed in missing:
+            run_dir = output / spec.slug  # an interrupted method's run continues from its checkpoint
+            name = spec.slug
+            if several:
+                run_dir, name = run_dir / f"seed-{seed}", f"{spec.slug}-seed-{seed}"
+            train_cfg = replace(cfg.base, **overrides, seed=seed, output=str(run_dir), resume=has_checkpoint(run_dir),
+                                overwrite=False)
+            jobs.append((spec, Job(config=name, rung=0, train=train_cfg, run_dir=run_dir),
+                         search_seconds, search_tokens))
     by_slug = {job.config: (spec, job, s, t) for spec, job, s, t in jobs}
 
     def on_result(result) -> None:
@@ -83,15 +99,18 @@ def run_compare(cfg: CompareConfig, console: Console | None = None) -> list[Comp
             steps=result.steps, test_words_per_second=training.get("test_words_per_second", 0.0),
             peak_memory_mb=training.get("peak_memory_mb_with_evaluation", result.peak_memory_mb),
             model_dir=str(job.run_dir), search_seconds=round(search_seconds, 1), search_tokens=search_tokens,
+            seed=job.train.seed,
         )
         results.append(row)
-        done[spec.spec] = row
-        console.print(f"[bold]{spec.spec}[/]: test {row.test['metric']} {row.test['score']:.4f}, "
+        done[(spec.spec, row.seed)] = row
+        of_seed = f" seed {row.seed}" if several else ""
+        console.print(f"[bold]{spec.spec}[/]{of_seed}: test {row.test['metric']} {row.test['score']:.4f}, "
                       f"train {row.train_seconds:,.0f} s, {row.test_words_per_second:,.0f} words/s")
 
     if jobs:
         run_jobs([job for _, job, _, _ in jobs], "compare", parallel=cfg.parallel, submit=cfg.submit,
                  console=console, on_result=on_result)
-    rows = [done[spec.spec] for spec in cfg.methods if spec.spec in done]
+    rows = [aggregate_rows([done[(spec.spec, seed)] for seed in seeds]) for spec in cfg.methods
+            if all((spec.spec, seed) in done for seed in seeds)]
     write_report(rows, cfg, output, console)
     return rows

@@ -74,6 +74,7 @@ def result_from_card(job: Job, card: dict[str, Any], strategy: str, wall: float)
         test=report_scores(metrics["test"]) if "test" in metrics else {},
         model_dir=str(job.run_dir),
         wall_seconds=round(wall, 1),
+        seed=job.train.seed,
     )
 
 
@@ -117,7 +118,7 @@ def run_jobs(
             log = job.run_dir / LOG_FILE
             if submit:
                 line = submit.format(
-                    command=command_line(command), name=f"lookright-{job.config}-r{job.rung}",
+                    command=command_line(command), name=f"lookright-{job.config}-r{job.rung}-s{job.train.seed}",
                     config=job.config, run_dir=str(job.run_dir),
                 )
                 print_plain(console, f"submit {job.config}: {line}")

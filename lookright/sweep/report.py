@@ -8,16 +8,26 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from .results import RunResult
+from ..evaluation.seeds import score_text
+from .results import RunResult, aggregate_runs
 
 
-def latest_per_config(rows: Sequence[RunResult], order: Sequence[str]) -> list[RunResult]:
-    """Each configuration's furthest-trained result, in sweep order."""
-    latest: dict[str, RunResult] = {}
+def latest_per_config(rows: Sequence[RunResult], order: Sequence[str], seeds: Sequence[int] = (),
+                      base_seed: int | None = None) -> list[RunResult]:
+    """Each configuration's furthest-trained result, in sweep order: the mean over its seeds' furthest runs."""
+    latest: dict[tuple[str, int | None], RunResult] = {}
     for row in rows:
-        if row.config not in latest or row.steps >= latest[row.config].steps:
-            latest[row.config] = row
-    return [latest[c] for c in order if c in latest]
+        key = (row.config, row.seed if row.seed is not None else base_seed)
+        if key not in latest or row.steps >= latest[key].steps:
+            latest[key] = row
+    out = []
+    for config in order:
+        mine = [r for (c, seed), r in latest.items() if c == config and (not seeds or seed in seeds)]
+        mine = mine or [r for (c, _), r in latest.items() if c == config]  # e.g. a probe row, seed-free
+        if mine:
+            furthest = max(r.steps for r in mine)
+            out.append(aggregate_runs([r for r in mine if r.steps == furthest]))
+    return out
 
 
 def _probe_only(row: RunResult) -> bool:
@@ -46,8 +56,8 @@ def render_table(rows: Sequence[RunResult], best: str, console: Console | None =
         table.add_row(
             ("* " if r.config == best else "  ") + r.config,
             _budget_text(r),
-            f"{r.score:.4f}",
-            *([f"{r.test['score']:.4f}" if r.test else "-"] if has_test else []),
+            score_text(r.validation),
+            *([score_text(r.test) if r.test else "-"] if has_test else []),
             f"{r.train_seconds:,.0f}",
             f"{r.tokens_per_second:,.0f}",
             f"{r.peak_memory_mb:,.0f}",
@@ -63,9 +73,9 @@ def markdown_table(rows: Sequence[RunResult], best: str) -> str:
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
         name = f"**`{r.config}`** (best)" if r.config == best else f"`{r.config}`"
-        cells = [name, _budget_text(r), f"{r.score:.4f}"]
+        cells = [name, _budget_text(r), score_text(r.validation)]
         if has_test:
-            cells.append(f"{r.test['score']:.4f}" if r.test else "-")
+            cells.append(score_text(r.test) if r.test else "-")
         cells += [f"{r.train_seconds:,.0f}", f"{r.tokens_per_second:,.0f}", f"{r.peak_memory_mb:,.0f}"]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"

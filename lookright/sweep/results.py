@@ -82,6 +82,8 @@ class RunResult:
     test: dict[str, Any] = field(default_factory=dict)
     model_dir: str | None = None
     wall_seconds: float = 0.0  # the whole run: loading, training and evaluation
+    seed: int | None = None  # None: rows written before seeds were recorded (the sweep's base seed)
+    seeds: list[int] = field(default_factory=list)  # a mean over several seeds: which (scores are means)
 
     @property
     def score(self) -> float:
@@ -97,8 +99,35 @@ class ResultsFile(JsonLines[RunResult]):
     def __init__(self, path: str | os.PathLike) -> None:
         super().__init__(path, RunResult, "sweep result row")
 
-    def find(self, strategy: str, config: str, rung: int) -> RunResult | None:
-        return next((r for r in self if r.key() == (strategy, config, rung)), None)
+    def find(self, strategy: str, config: str, rung: int, seed: int | None = None) -> RunResult | None:
+        """The finished run; `seed` None matches any seed (rows of one-seed sweeps may have none)."""
+        return next((r for r in self if r.key() == (strategy, config, rung)
+                     and (seed is None or r.seed in (seed, None))), None)
+
+
+def aggregate_runs(rows: Sequence[RunResult]) -> RunResult:
+    """One configuration's runs over several seeds as one row: mean scores (with sd and every seed's)."""
+    from ..evaluation.seeds import average_scores
+
+    if len(rows) == 1:
+        return rows[0]
+    first = rows[0]
+    return RunResult(
+        config=first.config,
+        strategy=first.strategy,
+        rung=first.rung,
+        steps=first.steps,
+        total_steps=first.total_steps,
+        tokens=sum(r.tokens for r in rows),
+        train_seconds=round(sum(r.train_seconds for r in rows), 1),
+        tokens_per_second=round(sum(r.tokens_per_second for r in rows) / len(rows), 1),
+        peak_memory_mb=max(r.peak_memory_mb for r in rows),
+        validation=average_scores([r.validation for r in rows]),
+        test=average_scores([r.test for r in rows]) if all(r.test for r in rows) else {},
+        model_dir=first.model_dir,
+        wall_seconds=round(sum(r.wall_seconds for r in rows), 1),
+        seeds=[r.seed for r in rows],
+    )
 
 
 def to_dict(result: RunResult) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from pathlib import Path
 from rich.console import Console
 
 from ..console import print_plain
+from ..evaluation.seeds import parse_seeds, score_text
 from ..modeling.resolve import resolve_model
 from ..training import TrainConfig
 from ..training import train as run_train
@@ -32,7 +33,7 @@ from ..training.progress import hms
 from ..training.rundir import has_checkpoint
 from ..training.splits import load_run_data
 from .grid import validate_configs
-from .results import ResultsFile, RunResult, report_scores
+from .results import ResultsFile, RunResult, aggregate_runs, report_scores
 
 STRATEGIES = ("exhaustive", "successive-halving", "probe")
 RUNG_METRICS = ("loss", "score")
@@ -57,6 +58,7 @@ class SweepConfig:
     keep_models: bool = False
     parallel: int = 1  # runs trained at once, each in its own process (one per GPU when there are GPUs)
     submit: str | None = None  # shell template handing each run to a scheduler, e.g. "sbatch --wrap '{command}'"
+    seeds: list[int] | None = None  # train every configuration once per seed and rank by the mean (default: base.seed)
 
     def validate(self, num_layers: int) -> list[str]:
         """All checks that can fail, done before the first training step."""
@@ -74,6 +76,8 @@ class SweepConfig:
             raise ValueError("probe_sentences must be at least 1")
         if self.parallel < 1:
             raise ValueError("parallel must be at least 1")
+        if self.seeds is not None:
+            self.seeds = parse_seeds(self.seeds)
         if self.submit is not None and "{command}" not in self.submit:
             raise ValueError("the --submit template must contain {command} (the lookright train command to run)")
         if not self.base.labelling.takes_unmask:  # `unmask`, or a registered method that reads --unmask
@@ -122,6 +126,7 @@ class Sweep:
         self.output = Path(cfg.output)
         self.results = ResultsFile(self.output / "results.jsonl")
         self.configs = cfg.validate(num_layers_of(cfg.base.model))
+        self.seeds = cfg.seeds or [cfg.base.seed]
         load_run_data(cfg.base)  # every data file checked before the first run (the test file is read last)
         self.started = time.perf_counter()
         self.units_done = 0.0  # full-run units trained in this process (for the ETA)
@@ -194,44 +199,58 @@ class Sweep:
         """Only successive-halving rungs continue an earlier rung's checkpoint."""
         return rung > 0 and self.cfg.strategy == "successive-halving"
 
+    def _seed_of_row(self, row: RunResult) -> int:
+        return row.seed if row.seed is not None else self.cfg.base.seed
+
+    def _run_dir(self, config: str, seed: int) -> Path:
+        """runs/CONFIG for one seed (as before seeds existed); runs/CONFIG/seed-N for several."""
+        run_dir = self.output / RUNS_DIR / config
+        return run_dir / f"seed-{seed}" if len(self.seeds) > 1 else run_dir
+
     def _rung(self, configs: list[str], rung: int, fraction: float, previous: float, plan: float) -> list[RunResult]:
-        rows: dict[str, RunResult] = {}
+        """Train every (config, seed) of a rung not yet in results.jsonl; one row per config (the seeds' mean)."""
+        rows: dict[tuple[str, int], RunResult] = {}
         todo = []
+        single = len(self.seeds) == 1
         for config in configs:
-            done = self.results.find(self.cfg.strategy, config, rung)
-            if done is not None:
-                self.console.print(f"{config}: already trained (rung {rung}), score {done.score:.4f}; skipping")
-                rows[config] = done
-            else:
-                todo.append(config)
+            for seed in self.seeds:
+                done = self.results.find(self.cfg.strategy, config, rung, None if single else seed)
+                if done is not None:
+                    self.console.print(f"{config} seed {seed}: already trained (rung {rung}), score {done.score:.4f}; "
+                                       "skipping")
+                    rows[(config, seed)] = done
+                else:
+                    todo.append((config, seed))
         finished = len(rows)
+        count = len(configs) * len(self.seeds)
 
         def record(row: RunResult) -> None:
             nonlocal finished
             self.results.append(row)
-            rows[row.config] = row
+            rows[(row.config, self._seed_of_row(row))] = row
             finished += 1
             self.units_done += fraction - previous
-            self._report_progress(row.config, row, finished, len(configs), rung, plan)
+            self._report_progress(row, finished, count, rung, plan)
 
         if todo and (self.cfg.parallel > 1 or self.cfg.submit):
             from .launch import Job, run_jobs
 
-            jobs = [Job(c, rung, self._run_config(c, fraction, self._resumes(rung)), self.output / RUNS_DIR / c)
-                    for c in todo]
+            jobs = [Job(c, rung, self._run_config(c, seed, fraction, self._resumes(rung)), self._run_dir(c, seed))
+                    for c, seed in todo]
             run_jobs(jobs, self.cfg.strategy, parallel=self.cfg.parallel, submit=self.cfg.submit,
                      console=self.console, on_result=record)
         else:
-            for config in todo:
-                record(self._train_one(config, rung, fraction, resume=self._resumes(rung)))
-        return [rows[c] for c in configs]
+            for config, seed in todo:
+                record(self._train_one(config, seed, rung, fraction, resume=self._resumes(rung)))
+        return [aggregate_runs([rows[(c, seed)] for seed in self.seeds]) for c in configs]
 
-    def _run_config(self, config: str, fraction: float, resume: bool) -> TrainConfig:
-        """The training setup of one run: the shared base, this config, no in-run selection."""
-        run_dir = self.output / RUNS_DIR / config
+    def _run_config(self, config: str, seed: int, fraction: float, resume: bool) -> TrainConfig:
+        """The training setup of one run: the shared base, this config and seed, no in-run selection."""
+        run_dir = self._run_dir(config, seed)
         return replace(
             self.cfg.base,
             unmask=config,
+            seed=seed,
             output=str(run_dir),
             select_best=False,
             patience=None,
@@ -241,10 +260,11 @@ class Sweep:
             test=self.cfg.base.test if fraction >= 1 else None,
         )
 
-    def _train_one(self, config: str, rung: int, fraction: float, resume: bool) -> RunResult:
-        run_dir = self.output / RUNS_DIR / config
-        cfg = self._run_config(config, fraction, resume)
-        self.console.rule(f"{self.cfg.strategy}: {config} (rung {rung}, {fraction:.0%} of the budget)")
+    def _train_one(self, config: str, seed: int, rung: int, fraction: float, resume: bool) -> RunResult:
+        run_dir = self._run_dir(config, seed)
+        cfg = self._run_config(config, seed, fraction, resume)
+        of_seeds = f", seed {seed}" if len(self.seeds) > 1 else ""
+        self.console.rule(f"{self.cfg.strategy}: {config} (rung {rung}, {fraction:.0%} of the budget{of_seeds})")
         started = time.perf_counter()
         result = self.train(cfg, console=self.console)
         wall = time.perf_counter() - started
@@ -262,30 +282,35 @@ class Sweep:
             test=_scores(result.test) if result.test is not None else {},
             model_dir=str(run_dir),
             wall_seconds=round(wall, 1),
+            seed=seed,
         )
 
-    def _report_progress(self, config: str, row: RunResult, index: int, count: int, rung: int, plan: float) -> None:
+    def _report_progress(self, row: RunResult, index: int, count: int, rung: int, plan: float) -> None:
         elapsed = time.perf_counter() - self.started
-        reached: dict[str, float] = {}  # each config's budget share trained so far
+        reached: dict[tuple[str, int], float] = {}  # each (config, seed)'s budget share trained so far
         for r in self.results:
             if r.strategy == self.cfg.strategy and r.total_steps:
-                reached[r.config] = max(reached.get(r.config, 0.0), r.steps / r.total_steps)
+                key = (r.config, self._seed_of_row(r))
+                reached[key] = max(reached.get(key, 0.0), r.steps / r.total_steps)
+        plan *= len(self.seeds)
         done_units = sum(reached.values())
         rate = elapsed / self.units_done if self.units_done else 0
         eta = max(0.0, (plan - done_units) * rate)
+        seed = f" seed {row.seed}" if len(self.seeds) > 1 else ""
         self.console.print(
-            f"[bold]{config}[/] rung {rung} ({index}/{count}): validation {row.validation['metric']} "
+            f"[bold]{row.config}[/]{seed} rung {rung} ({index}/{count}): validation {row.validation['metric']} "
             f"{row.score:.4f} | budget {done_units:.2f}/{plan:.2f} full runs | elapsed {hms(elapsed)} | eta {hms(eta)}"
         )
 
     def _retrain(self, config: str) -> None:
         best = self.output / "best"
-        cfg = replace(self.cfg.base, unmask=config, output=str(best), resume=has_checkpoint(best), overwrite=False)
+        cfg = replace(self.cfg.base, unmask=config, seed=self.seeds[0], output=str(best), resume=has_checkpoint(best),
+                      overwrite=False)
         print_plain(self.console, f"retraining the best configuration {config} into {cfg.output}")
         self.train(cfg, console=self.console)
 
     def _prune_models(self, best: str) -> None:
-        """Keep the best run's model; drop the others' weights and checkpoints (their scores stay)."""
+        """Keep the best configuration's models (every seed's); drop the others' weights and checkpoints (their scores stay)."""
         runs = self.output / RUNS_DIR
         if not runs.is_dir():
             return
@@ -335,7 +360,7 @@ def run_sweep(cfg: SweepConfig, console: Console | None = None, trainer: Callabl
     final = sweep.run()
     best = best_of(final)
     mine = [r for r in sweep.results if r.strategy == cfg.strategy]
-    rows = latest_per_config(mine, sweep.configs)
+    rows = latest_per_config(mine, sweep.configs, sweep.seeds, cfg.base.seed)
     summary = SweepSummary(
         best=best,
         rows=rows,
@@ -345,9 +370,11 @@ def run_sweep(cfg: SweepConfig, console: Console | None = None, trainer: Callabl
     )
     render_table(rows, best.config, Console())
     output = Path(cfg.output)
+    of_seeds = (f" Every configuration trained with seeds {', '.join(map(str, sweep.seeds))}; scores are the mean "
+                f"± sample sd (each seed's in brackets), ranked by the mean." if len(sweep.seeds) > 1 else "")
     (output / "summary.md").write_text(
         f"# Sweep ({cfg.strategy})\n\nBest configuration on validation: `{best.config}` "
-        f"({best.validation['metric']} {best.score:.4f}). Training tokens: {summary.tokens:,}; "
+        f"({best.validation['metric']} {score_text(best.validation)}).{of_seeds} Training tokens: {summary.tokens:,}; "
         f"training time: {summary.train_seconds:,.0f} s.\n\n"
         + ("Rows marked *probe only* were never trained: their score is the frozen-feature probe's, "
            "which ranked them below the trained ones.\n\n" if cfg.strategy == "probe" else "")
@@ -355,7 +382,7 @@ def run_sweep(cfg: SweepConfig, console: Console | None = None, trainer: Callabl
     )
     (output / "best.json").write_text(
         json.dumps({"config": best.config, "validation": best.validation, "test": best.test,
-                    "strategy": cfg.strategy, "tokens": summary.tokens}, indent=2) + "\n"
+                    "strategy": cfg.strategy, "tokens": summary.tokens, "seeds": sweep.seeds}, indent=2) + "\n"
     )
     plot(rows, best.config, output / "f1_by_config.png")
     print_plain(console, f"best configuration: {best.config} — results in {output}")

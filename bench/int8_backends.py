@@ -58,6 +58,17 @@ class OrtModel:
         return type("Output", (), {"logits": logits})()
 
 
+def scope(module_name: str) -> str:
+    """A module's name as the TorchScript exporter writes it in node names: `model/layers.3/mlp/down_proj`."""
+    parts: list[str] = []
+    for part in module_name.split("."):
+        if part.isdigit() and parts:  # a ModuleList child keeps its dot: layers.3
+            parts[-1] += "." + part
+        else:
+            parts.append(part)
+    return "/".join(parts)
+
+
 def export_onnx(model, folder: Path, keep: list[str] = ()) -> tuple[str, str, int]:
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
@@ -80,8 +91,8 @@ def export_onnx(model, folder: Path, keep: list[str] = ()) -> tuple[str, str, in
     import onnx
 
     graph = onnx.load(fp32).graph
-    excluded = [node.name for node in graph.node if any(f"/{name.replace('.', '/')}/" in node.name + "/" or
-                                                         name.replace(".", "/") in node.name for name in keep)]
+    scopes = [f"/{scope(name)}/" for name in keep]
+    excluded = [node.name for node in graph.node if any(s in node.name for s in scopes)]
     quantize_dynamic(fp32, int8, weight_type=QuantType.QInt8, per_channel=bool(keep), nodes_to_exclude=excluded)
     return fp32, int8, len(excluded)
 

@@ -1,0 +1,159 @@
+"""Accuracy per training budget: test F1 by training-set size, per method, over seeds.
+
+For every task and size it runs one `lookright compare --seeds ...` (each method, each seed, its
+own process; resumable: rerun the same command), then collects test strict F1 mean ± sample sd,
+every seed's score and training time into one table and a plot (F1 vs sentences, one line per
+method, shaded ± sd).
+
+    python bench/learning_curve.py --data ../shared/data/conll2003 --runs runs/lc \\
+        --tasks ner,chunk --sizes 250,500,1000,2000,4000 --methods causal,unmask:BEST,repeat,encoder \\
+        --seeds 42,43,44
+
+Tasks: `ner` (CoNLL-2003 column 3), `chunk` (CoNLL-2003 column 2), `pos` (column 1). Arguments
+after `--` go to every `lookright compare` (e.g. `-- --epochs 1`). `--test-sentences N` scores the
+first N test sentences (the file is written under --runs); the default is the whole test set.
+Results: bench/results/<name>.{json,md,png} (`--name`, default learning_curve).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+TASKS = {"ner": 3, "chunk": 2, "pos": 1}
+
+
+def first_sentences(source: Path, count: int, target: Path) -> Path:
+    """The first `count` blank-line separated sentences of a CoNLL file (-DOCSTART- lines kept as they are)."""
+    blocks = [b for b in source.read_text(encoding="utf-8").split("\n\n") if b.strip()]
+    sentences = [b for b in blocks if not b.strip().startswith("-DOCSTART-")]
+    keep = sentences[:count]
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text("\n\n".join(keep) + "\n", encoding="utf-8")
+    return target
+
+
+def run_point(args, task: str, size: int, runs: Path, extra: list[str]) -> dict:
+    data = Path(args.data)
+    test = data / "test.txt"
+    if args.test_sentences:
+        test = first_sentences(test, args.test_sentences, runs / f"test-first-{args.test_sentences}.txt")
+    output = runs / f"{task}-{size}"
+    command = [
+        "lookright", "compare", "--train", str(data / "train.txt"), "--validation", str(data / "validation.txt"),
+        "--test", str(test), "--label-column", str(TASKS[task]), "--methods", args.methods,
+        "--max-train-sentences", str(size), "--max-validation-sentences", str(args.validation_sentences),
+        "--seeds", args.seeds, "--output", str(output), *extra,
+    ]
+    print("$", shlex.join(command), flush=True)
+    code = subprocess.call([sys.executable, "-m", "lookright", *command[1:]])
+    if code != 0:
+        sys.exit(f"lookright compare failed ({code}) for {task} at {size} sentences")
+    saved = json.loads((output / "comparison.json").read_text())
+    return {"task": task, "sentences": size, "command": shlex.join(command), "rows": saved["rows"]}
+
+
+def table(points: list[dict]) -> str:
+    head = ["task", "sentences", "method", "ran as", "test strict F1 (mean ± sd)", "each seed", "train s (all seeds)"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for point in points:
+        for row in point["rows"]:
+            test = row["test"]
+            each = test.get("per_seed", {}).get("strict_f1", [test["strict_f1"]])
+            sd = (test.get("sd") or {}).get("strict_f1")
+            mean = f"{100 * test['strict_f1']:.2f}" + (f" ± {100 * sd:.2f}" if sd is not None else "")
+            cells = [point["task"], f"{point['sentences']:,}", row["method"], row["detail"], mean,
+                     ", ".join(f"{100 * v:.2f}" for v in each), f"{row['train_seconds']:,.0f}"]
+            lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def plot(points: list[dict], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    tasks = list(dict.fromkeys(p["task"] for p in points))
+    fig, axes = plt.subplots(1, len(tasks), figsize=(6 * len(tasks), 4.5), squeeze=False)
+    for ax, task in zip(axes[0], tasks):
+        mine = sorted((p for p in points if p["task"] == task), key=lambda p: p["sentences"])
+        methods = list(dict.fromkeys(r["method"] for p in mine for r in p["rows"]))
+        for method in methods:
+            xs, means, sds = [], [], []
+            for p in mine:
+                row = next((r for r in p["rows"] if r["method"] == method), None)
+                if row is None:
+                    continue
+                xs.append(p["sentences"])
+                means.append(100 * row["test"]["strict_f1"])
+                sds.append(100 * ((row["test"].get("sd") or {}).get("strict_f1") or 0.0))
+            line, = ax.plot(xs, means, marker="o", label=method)
+            ax.fill_between(xs, [m - s for m, s in zip(means, sds)], [m + s for m, s in zip(means, sds)],
+                            color=line.get_color(), alpha=0.2)
+        ax.set_xscale("log")
+        ax.set_xticks([p["sentences"] for p in mine], [f"{p['sentences']:,}" for p in mine])
+        ax.set_xlabel("training sentences")
+        ax.set_ylabel("test strict F1 (mean ± sd over seeds)")
+        ax.set_title(f"CoNLL-2003 {task}")
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def main() -> None:
+    argv = sys.argv[1:]
+    extra = argv[argv.index("--") + 1:] if "--" in argv else []
+    own = argv[:argv.index("--")] if "--" in argv else argv
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", default=str(HERE.parent.parent / "shared" / "data" / "conll2003"))
+    parser.add_argument("--tasks", default="ner")
+    parser.add_argument("--sizes", default="250,500,1000,2000,4000")
+    parser.add_argument("--methods", default="causal,unmask:BEST,repeat,encoder")
+    parser.add_argument("--seeds", default="42,43,44")
+    parser.add_argument("--validation-sentences", type=int, default=500)
+    parser.add_argument("--test-sentences", type=int, default=None)
+    parser.add_argument("--runs", default="runs/learning-curve", help="models and logs (not committed)")
+    parser.add_argument("--results", default=str(HERE / "results"))
+    parser.add_argument("--name", default="learning_curve")
+    parser.add_argument("--note", default=None, help="added under the table")
+    args = parser.parse_args(own)
+    tasks = [t.strip() for t in args.tasks.split(",")]
+    unknown = [t for t in tasks if t not in TASKS]
+    if unknown:
+        sys.exit(f"unknown task(s) {unknown}: use {', '.join(TASKS)}")
+    runs = Path(args.runs)
+    points = [run_point(args, task, int(size), runs, extra) for task in tasks for size in args.sizes.split(",")]
+
+    import torch
+    import transformers
+
+    results = Path(args.results)
+    results.mkdir(parents=True, exist_ok=True)
+    text = (f"# Learning curve: test F1 by training sentences\n\nSeeds {args.seeds}; validation: the first "
+            f"{args.validation_sentences} sentences; test: "
+            + (f"the first {args.test_sentences:,} sentences" if args.test_sentences else "the whole test set")
+            + f". Extra flags: `{shlex.join(extra) or 'none'}`. sd = sample standard deviation over the seeds.\n\n"
+            + table(points)
+            + f"\nHardware: {platform.processor() or platform.machine()}, CPU only, torch {torch.__version__} "
+              f"({torch.get_num_threads()} threads), transformers {transformers.__version__}; runs one after another.\n")
+    if args.note:
+        text += f"\n{args.note}\n"
+    text += f"\nCommand: `python bench/learning_curve.py {shlex.join(sys.argv[1:])}`\n"
+    (results / f"{args.name}.md").write_text(text)
+    (results / f"{args.name}.json").write_text(json.dumps(
+        {"argv": sys.argv[1:], "extra": extra, "points": points}, indent=2) + "\n")
+    plot(points, results / f"{args.name}.png")
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

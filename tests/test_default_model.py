@@ -36,8 +36,9 @@ def test_unmasking_the_real_model_changes_exactly_the_configured_blocks(attn):
 
 @pytest.mark.parametrize("config", ["0011", "1111"])
 def test_unmasking_check_sees_bf16_changes_next_to_massive_activations(config):
-    """SmolLM2 keeps ~26,000-sized activations at its first position; a tolerance scaled by the
-    whole tensor's maximum hid real bf16 changes everywhere else and failed every unmasked bf16 run."""
+    """SmolLM2 keeps ~34,000-sized activations at its first position (bench/results/int8_backends.md);
+    a tolerance scaled by the whole tensor's maximum hid real bf16 changes everywhere else and failed
+    every unmasked bf16 run."""
     import torch
 
     from lookright.modeling.loading import Precision

@@ -2,9 +2,9 @@
 
 Plain dynamic quantization (torch's `quantize_dynamic`, int8 weights, activations quantized per call)
 costs a decoder token classifier 10+ F1 points: decoders carry activation outliers in a few channels
-(and a "massive activation" at the first position, SmolLM2's first-position hidden state reaches
-~26,000), so one scale per tensor leaves ordinary values a handful of int8 steps. Two measured
-remedies make it usable (bench/README.md, "int8"):
+(and a "massive activation" at the first position: SmolLM2's first-position hidden state reaches
+33,618, bench/results/int8_backends.md), so one scale per tensor leaves ordinary values a handful
+of int8 steps. Two measured remedies make it usable (bench/README.md, "int8"):
 
 - smoothing (SmoothQuant, Xiao et al. 2023): each linear layer's input channel j is divided by
   s_j = max|x_j|^alpha / max|W_:,j|^(1-alpha) and its weight column multiplied by s_j, which moves

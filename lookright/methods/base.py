@@ -150,8 +150,18 @@ class Method(ABC):
         if cfg.finetune_mode != "lora":
             return model
         from ..modeling.adapters import LoraSettings, add_lora
+        from ..modeling.lora_blocks import lora_block_indices
 
-        settings = LoraSettings(r=cfg.lora_r, alpha=cfg.lora_alpha, dropout=cfg.lora_dropout, targets=cfg.lora_targets)
+        blocks = None
+        if cfg.lora_blocks != "all":
+            from ..unmasking.config import UnmaskConfig
+            from ..unmasking.state import find_decoder
+
+            depth = find_decoder(model).num_layers
+            unmasked = UnmaskConfig.resolve(self.unmask_config(cfg), depth).layers
+            blocks = lora_block_indices(cfg.lora_blocks, depth, unmasked)
+        settings = LoraSettings(r=cfg.lora_r, alpha=cfg.lora_alpha, dropout=cfg.lora_dropout, targets=cfg.lora_targets,
+                                blocks=blocks)
         return add_lora(model, settings, quantized=precision.quantize_4bit, task=self.task)
 
     @abstractmethod

@@ -30,6 +30,18 @@ class LoraSettings:
     alpha: int = 32
     dropout: float = 0.05
     targets: Sequence[str] | str = "all"
+    blocks: Sequence[int] | None = None  # decoder block indices to adapt; None: every block
+
+
+def names_in_blocks(model: nn.Module, leaves: Sequence[str], blocks: Sequence[int]) -> list[str]:
+    """Full module names of the linear layers called `leaves` inside the given decoder blocks."""
+    structure = find_decoder(model)
+    inside = {id(m) for index in blocks for m in structure.layers[index].modules()}
+    names = [name for name, module in model.named_modules()
+             if id(module) in inside and isinstance(module, nn.Linear) and name.rsplit(".", 1)[-1] in leaves]
+    if not names:
+        raise ModelError(f"no linear layers named {', '.join(leaves)} in decoder blocks {blocks[0]}-{blocks[-1]}")
+    return names
 
 
 class CpuDropout(nn.Module):
@@ -106,6 +118,8 @@ def add_lora(
         targets = [t.strip() for t in settings.targets.split(",") if t.strip()]
     else:
         targets = list(settings.targets)
+    if settings.blocks is not None:  # full names match exactly one module each in peft
+        targets = names_in_blocks(model, targets, settings.blocks)
     if quantized:
         model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=False)
     causal = task == "causal"

@@ -87,6 +87,10 @@ class TrainConfig:
     lora_alpha: int = setting(32, "LoRA scaling alpha.")
     lora_dropout: float = setting(0.05, "Dropout on the LoRA inputs.")
     lora_targets: str = setting("all", "Layers LoRA adapts: all, attention, qv or comma-separated module names.")
+    lora_blocks: str = setting(
+        "all", "Decoder blocks LoRA adapts: all; unmasked (the first unmasked block and all above it: no gradient "
+        "flows below, so steps are cheaper); or a range of block indices such as 15-29."
+    )
     epochs: float = setting(3.0, "Passes over the training data (fractions allowed).", commands=ALL_COMMANDS)
     max_steps: int = setting(-1, "Optimizer steps; when positive, instead of --epochs.", commands=ALL_COMMANDS)
     batch_size: int = setting(16, "Sequences per optimizer step and process.", commands=ALL_COMMANDS)
@@ -190,6 +194,9 @@ class TrainConfig:
         if self.finetune not in ("lora", "full", "auto"):
             raise ValueError(f"unknown finetune mode {self.finetune!r}: use lora, full or auto")
         method.validate(self)
+        from ..modeling.lora_blocks import check_lora_blocks
+
+        check_lora_blocks(self.lora_blocks)
         if self.exit_layer is not None and self.exit_layer < 1:
             raise ValueError("exit_layer must be a positive number of blocks")
         if self.demos < 0:

@@ -125,19 +125,17 @@ def test_compare_with_seeds_reports_each_seed_and_the_mean(tiny_model_dir, conll
     output = tmp_path / "cmp"
     args = ["compare", "--train", str(conll2003 / "train.txt"), "--validation", str(conll2003 / "validation.txt"),
             "--test", str(test_file), "--label-column", "3", "--model", str(tiny_model_dir),
-            "--methods", "causal,unmask:11", "--max-train-sentences", "24", "--max-validation-sentences", "8",
+            "--methods", "causal", "--max-train-sentences", "24", "--max-validation-sentences", "8",
             "--max-steps", "2", "--batch-size", "8", "--seeds", "5,6", "--output", str(output)]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output + repr(result.exception)
     rows = [json.loads(line) for line in (output / "results.jsonl").read_text().splitlines()]
-    assert sorted((r["method"], r["seed"]) for r in rows) == [("causal", 5), ("causal", 6), ("unmask:11", 5),
-                                                               ("unmask:11", 6)]
-    assert {r["model_dir"] for r in rows} == {str(output / m / f"seed-{s}") for m in ("causal", "unmask-11")
-                                              for s in (5, 6)}
+    assert sorted((r["method"], r["seed"]) for r in rows) == [("causal", 5), ("causal", 6)]
+    assert {r["model_dir"] for r in rows} == {str(output / "causal" / f"seed-{s}") for s in (5, 6)}
     saved = json.loads((output / "comparison.json").read_text())
-    assert [r["method"] for r in saved["rows"]] == ["causal", "unmask:11"]
-    for row in saved["rows"]:
-        mine = [r["test"]["strict_f1"] for r in rows if r["method"] == row["method"]]
-        assert row["seeds"] == [5, 6] and row["test"]["strict_f1"] == pytest.approx(sum(mine) / 2)
-        assert row["test"]["per_seed"]["strict_f1"] == mine
+    assert [r["method"] for r in saved["rows"]] == ["causal"]
+    row, each = saved["rows"][0], [r["test"]["strict_f1"] for r in rows]
+    assert row["seeds"] == [5, 6] and row["test"]["strict_f1"] == pytest.approx(sum(each) / 2)
+    assert row["test"]["per_seed"]["strict_f1"] == each
+    assert row["test"]["sd"]["strict_f1"] == pytest.approx(statistics.stdev(each))
     assert "seeds 5, 6" in saved["setup"] and " ± " in (output / "comparison.md").read_text()

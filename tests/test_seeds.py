@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import statistics
+from dataclasses import replace
 from types import SimpleNamespace
 
 import pytest
@@ -52,12 +53,18 @@ class ScriptedTrainer:
                                peak_memory_mb=1.0, validation=SimpleNamespace(to_dict=lambda: report), test=None)
 
 
-def test_sweep_trains_every_seed_and_picks_the_best_mean_not_the_best_run(tiny_model_dir, conll2003, tmp_path):
-    base = TrainConfig(train=str(conll2003 / "train.txt"), validation=str(conll2003 / "validation.txt"),
+# validation score per (config, seed): 00 has the single best run (0.9) but the worse mean (0.5 vs 0.6)
+SCORES = {("00", 1): 0.9, ("00", 2): 0.1, ("11", 1): 0.6, ("11", 2): 0.6,
+          ("01", 1): 0.2, ("01", 2): 0.3, ("10", 1): 0.3, ("10", 2): 0.2}
+
+
+def _base(tiny_model_dir, conll2003) -> TrainConfig:
+    return TrainConfig(train=str(conll2003 / "train.txt"), validation=str(conll2003 / "validation.txt"),
                        model=str(tiny_model_dir), label_column=3, max_train_sentences=16, max_steps=4)
-    # 00 has the single best run (0.9) but the worse mean (0.5 vs 0.6)
-    scores = {("00", 1): 0.9, ("00", 2): 0.1, ("11", 1): 0.6, ("11", 2): 0.6,
-              ("01", 1): 0.2, ("01", 2): 0.3, ("10", 1): 0.3, ("10", 2): 0.2}
+
+
+def test_sweep_trains_every_seed_and_picks_the_best_mean_not_the_best_run(tiny_model_dir, conll2003, tmp_path):
+    base, scores = _base(tiny_model_dir, conll2003), SCORES
     trainer = ScriptedTrainer(scores)
     sweep = SweepConfig(base=base, output=str(tmp_path), groups=2, seeds=[1, 2], keep_models=True)
     summary = run_sweep(sweep, trainer=trainer)
@@ -80,11 +87,19 @@ def test_sweep_trains_every_seed_and_picks_the_best_mean_not_the_best_run(tiny_m
     assert again.calls == [(json.loads(lines[-1])["config"], json.loads(lines[-1])["seed"])]
 
 
+def test_a_row_written_before_seeds_were_recorded_counts_as_the_base_seed_only(tiny_model_dir, conll2003, tmp_path):
+    base = replace(_base(tiny_model_dir, conll2003), seed=1)
+    run_sweep(SweepConfig(base=base, output=str(tmp_path), groups=2, configs=["00"]), trainer=ScriptedTrainer(SCORES))
+    row = json.loads((tmp_path / "results.jsonl").read_text())
+    del row["seed"], row["seeds"]  # as an older version wrote it
+    (tmp_path / "results.jsonl").write_text(json.dumps(row) + "\n")
+    again = ScriptedTrainer(SCORES)
+    run_sweep(SweepConfig(base=base, output=str(tmp_path), groups=2, configs=["00"], seeds=[1, 2]), trainer=again)
+    assert again.calls == [("00", 2)]  # the old row is seed 1's run, not every seed's
+
+
 def test_successive_halving_ranks_rungs_by_the_mean_over_seeds(tiny_model_dir, conll2003, tmp_path):
-    base = TrainConfig(train=str(conll2003 / "train.txt"), validation=str(conll2003 / "validation.txt"),
-                       model=str(tiny_model_dir), label_column=3, max_train_sentences=16, max_steps=4)
-    scores = {("00", 1): 0.9, ("00", 2): 0.1, ("11", 1): 0.6, ("11", 2): 0.6,
-              ("01", 1): 0.2, ("01", 2): 0.3, ("10", 1): 0.3, ("10", 2): 0.2}
+    base, scores = _base(tiny_model_dir, conll2003), SCORES
     trainer = ScriptedTrainer(scores)
     sweep = SweepConfig(base=base, output=str(tmp_path), groups=2, seeds=[1, 2], strategy="successive-halving",
                         eta=4, min_fraction=0.5, rung_metric="score", keep_models=True)

@@ -75,21 +75,18 @@ def train_several(cfg, seeds: list[int]) -> None:
 
 
 def seeds_table(summary) -> Any:
-    """The seeds table for a terminal."""
+    """The table of seeds.md, for a terminal."""
     from rich.table import Table
 
-    from ..evaluation.seeds import score_text
+    from ..training.seeds import table
 
-    splits = [name for name in ("validation", "test") if getattr(summary, name)]
-    table = Table(title=f"{len(summary.runs)} seeds (mean ± sample sd)")
-    for column in ("seed", *[f"{n} {getattr(summary, n)['metric']}" for n in splits], "train s", "model"):
-        table.add_column(column, justify="left" if column in ("seed", "model") else "right")
-    for run in summary.runs:
-        table.add_row(str(run.seed), *[f"{getattr(run, n)['score']:.4f}" for n in splits],
-                      f"{run.train_seconds:,.0f}", run.model_dir)
-    table.add_row("mean ± sd", *[score_text(getattr(summary, n), each=False) for n in splits],
-                  f"{sum(r.train_seconds for r in summary.runs):,.0f} total", "")
-    return table
+    head, rows = table(summary)
+    rendered = Table(title=f"{len(summary.runs)} seeds (mean ± sample sd)")
+    for column in head:
+        rendered.add_column(column, justify="left" if column in ("seed", "model") else "right")
+    for row in rows:
+        rendered.add_row(*row)
+    return rendered
 
 
 def relaunch(num_processes: int | None, config_file: str | None) -> int:

@@ -17,7 +17,7 @@ def latest_per_config(rows: Sequence[RunResult], order: Sequence[str], seeds: Se
     """Each configuration's furthest-trained result, in sweep order: the mean over its seeds' furthest runs."""
     latest: dict[tuple[str, int | None], RunResult] = {}
     for row in rows:
-        key = (row.config, row.seed if row.seed is not None else base_seed)
+        key = (row.config, row.seed_or(base_seed))
         if key not in latest or row.steps >= latest[key].steps:
             latest[key] = row
     out = []

@@ -92,6 +92,10 @@ class RunResult:
     def key(self) -> tuple[str, str, int]:
         return (self.strategy, self.config, self.rung)
 
+    def seed_or(self, base_seed: int | None) -> int | None:
+        """The run's seed; rows written before seeds were recorded ran with the sweep's base seed."""
+        return self.seed if self.seed is not None else base_seed
+
 
 class ResultsFile(JsonLines[RunResult]):
     """A sweep's `results.jsonl`."""
@@ -99,10 +103,8 @@ class ResultsFile(JsonLines[RunResult]):
     def __init__(self, path: str | os.PathLike) -> None:
         super().__init__(path, RunResult, "sweep result row")
 
-    def find(self, strategy: str, config: str, rung: int, seed: int | None = None) -> RunResult | None:
-        """The finished run; `seed` None matches any seed (rows of one-seed sweeps may have none)."""
-        return next((r for r in self if r.key() == (strategy, config, rung)
-                     and (seed is None or r.seed in (seed, None))), None)
+    def find(self, strategy: str, config: str, rung: int) -> RunResult | None:
+        return next((r for r in self if r.key() == (strategy, config, rung)), None)
 
 
 def aggregate_runs(rows: Sequence[RunResult]) -> RunResult:

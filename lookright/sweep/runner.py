@@ -199,9 +199,6 @@ class Sweep:
         """Only successive-halving rungs continue an earlier rung's checkpoint."""
         return rung > 0 and self.cfg.strategy == "successive-halving"
 
-    def _seed_of_row(self, row: RunResult) -> int:
-        return row.seed if row.seed is not None else self.cfg.base.seed
-
     def _run_dir(self, config: str, seed: int) -> Path:
         """runs/CONFIG for one seed (as before seeds existed); runs/CONFIG/seed-N for several."""
         run_dir = self.output / RUNS_DIR / config
@@ -209,12 +206,16 @@ class Sweep:
 
     def _rung(self, configs: list[str], rung: int, fraction: float, previous: float, plan: float) -> list[RunResult]:
         """Train every (config, seed) of a rung not yet in results.jsonl; one row per config (the seeds' mean)."""
+        single = len(self.seeds) == 1  # one seed: a finished run of the config counts, whatever its seed (as before)
+        finished_runs: dict[tuple[str, int | None], RunResult] = {}
+        for r in self.results:  # one read of results.jsonl; the first row of a run wins
+            if (r.strategy, r.rung) == (self.cfg.strategy, rung):
+                finished_runs.setdefault((r.config, None if single else r.seed_or(self.cfg.base.seed)), r)
         rows: dict[tuple[str, int], RunResult] = {}
         todo = []
-        single = len(self.seeds) == 1
         for config in configs:
             for seed in self.seeds:
-                done = self.results.find(self.cfg.strategy, config, rung, None if single else seed)
+                done = finished_runs.get((config, None if single else seed))
                 if done is not None:
                     self.console.print(f"{config} seed {seed}: already trained (rung {rung}), score {done.score:.4f}; "
                                        "skipping")
@@ -227,7 +228,7 @@ class Sweep:
         def record(row: RunResult) -> None:
             nonlocal finished
             self.results.append(row)
-            rows[(row.config, self._seed_of_row(row))] = row
+            rows[(row.config, row.seed_or(self.cfg.base.seed))] = row
             finished += 1
             self.units_done += fraction - previous
             self._report_progress(row, finished, count, rung, plan)
@@ -290,7 +291,7 @@ class Sweep:
         reached: dict[tuple[str, int], float] = {}  # each (config, seed)'s budget share trained so far
         for r in self.results:
             if r.strategy == self.cfg.strategy and r.total_steps:
-                key = (r.config, self._seed_of_row(r))
+                key = (r.config, r.seed_or(self.cfg.base.seed))
                 reached[key] = max(reached.get(key, 0.0), r.steps / r.total_steps)
         plan *= len(self.seeds)
         done_units = sum(reached.values())

@@ -104,19 +104,22 @@ def train_seeds(cfg: TrainConfig, seeds: Sequence[int], console: Console | None 
     return summary
 
 
-def markdown(summary: SeedsSummary) -> str:
-    """One row per seed and a mean ± sample sd row, for validation and (when given) test."""
+def table(summary: SeedsSummary) -> tuple[list[str], list[list[str]]]:
+    """Header and rows: one per seed, then the mean ± sample sd, for validation and (when given) test."""
     splits = [name for name in ("validation", "test") if getattr(summary, name)]
-    metric = {name: getattr(summary, name)["metric"] for name in splits}
-    head = ["seed", *[f"{name} {metric[name]}" for name in splits], "train s", "tokens/s", "model"]
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for run in summary.runs:
-        cells = [str(run.seed), *[f"{getattr(run, name)['score']:.4f}" for name in splits],
-                 f"{run.train_seconds:,.0f}", f"{run.tokens_per_second:,.0f}", f"`{run.model_dir}`"]
-        lines.append("| " + " | ".join(cells) + " |")
-    mean = ["**mean ± sd**", *[score_text(getattr(summary, name), each=False) for name in splits],
-            f"{mean_sd([r.train_seconds for r in summary.runs])[0]:,.0f}",
-            f"{mean_sd([r.tokens_per_second for r in summary.runs])[0]:,.0f}", ""]
-    lines.append("| " + " | ".join(mean) + " |")
+    head = ["seed", *[f"{name} {getattr(summary, name)['metric']}" for name in splits], "train s", "tokens/s", "model"]
+    rows = [[str(run.seed), *[f"{getattr(run, name)['score']:.4f}" for name in splits],
+             f"{run.train_seconds:,.0f}", f"{run.tokens_per_second:,.0f}", run.model_dir] for run in summary.runs]
+    rows.append(["mean ± sd", *[score_text(getattr(summary, name), each=False) for name in splits],
+                 f"{mean_sd([r.train_seconds for r in summary.runs])[0]:,.0f}",
+                 f"{mean_sd([r.tokens_per_second for r in summary.runs])[0]:,.0f}", ""])
+    return head, rows
+
+
+def markdown(summary: SeedsSummary) -> str:
+    head, rows = table(summary)
+    *runs, mean = rows
+    cells = [[*run[:-1], f"`{run[-1]}`"] for run in runs] + [[f"**{mean[0]}**", *mean[1:]]]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)] + ["| " + " | ".join(c) + " |" for c in cells]
     return (f"# {len(summary.runs)} seeds\n\nsd is the sample standard deviation (n - 1) over the seeds.\n\n"
             + "\n".join(lines) + "\n")

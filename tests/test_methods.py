@@ -59,8 +59,11 @@ def test_method_validation_and_legacy_configs():
     assert TrainConfig(train="x").unmask_config == "0011"
     with pytest.raises(ValueError, match="unknown method"):
         TrainConfig(train="x", method="bogus").validate()
-    with pytest.raises(ValueError, match="applies to method 'unmask' only"):
-        TrainConfig(train="x", method="repeat", unmask="0011").validate()
+    with pytest.raises(ValueError, match="does not apply to method 'causal'"):
+        TrainConfig(train="x", method="causal", unmask="0011").validate()
+    assert TrainConfig(train="x", method="repeat", unmask="0011").unmask_config == "0011"
+    with pytest.raises(ValueError, match="invalid unmasking config"):
+        TrainConfig(train="x", method="repeat", unmask="0021").validate()
     with pytest.raises(ValueError, match="LoRA only"):
         TrainConfig(train="x", method="generative", finetune="full").validate()
     with pytest.raises(ValueError, match="repeat must be at least 1"):
@@ -99,6 +102,28 @@ def test_repeated_scoring_is_batch_and_padding_independent(tiny_model_dir):
     alone = [score_windows(model, [w], tokenizer.pad_token_id, repeats=2)[0] for w in windows]
     for x, y in zip(together, alone):
         assert x.shape == y.shape and np.allclose(x, y, atol=1e-5)
+
+
+def test_repeat_with_unmasking_trains_reloads_unmasked_and_reproduces_its_score(tiny_model_dir, conll2003, tmp_path):
+    from lookright.unmasking import saved_unmasking
+
+    run = train(_config(tiny_model_dir, conll2003, tmp_path / "ru", method="repeat", unmask="001", exit_layer=3,
+                        max_steps=2))
+    card = ModelCard.read(run.output)
+    assert (card.method, card.repeat, card.unmask) == ("repeat", 1, "001")
+    tagger = Tagger.load(run.output)
+    assert saved_unmasking(tagger.model.config).layers == (2,)
+    report = tagger.evaluate(run.output.parent / f"{run.output.name}-test.txt")
+    assert report.strict.micro.f1 == pytest.approx(run.test.strict.micro.f1)
+
+
+def test_compare_spec_combines_repetition_and_unmasking():
+    from lookright.compare.methods import parse_method
+
+    assert parse_method("repeat:2:0011").overrides == {"method": "repeat", "repeat": 2, "unmask": "0011"}
+    assert parse_method("repeat").overrides == {"method": "repeat", "repeat": 1}
+    with pytest.raises(ValueError, match="invalid unmasking config"):
+        parse_method("repeat:1:01x1")
 
 
 def test_keep_first_blocks_truncates_model_and_config(tiny_model_dir):
@@ -291,9 +316,9 @@ def test_cli_trains_the_repeat_method(tiny_model_dir, conll2003, tmp_path):
 
 
 def test_cli_rejects_unmask_with_another_method(conll2003, tmp_path):
-    result = CliRunner().invoke(app, ["train", "--train", str(conll2003 / "train.txt"), "--method", "repeat", "--unmask", "0011"])
+    result = CliRunner().invoke(app, ["train", "--train", str(conll2003 / "train.txt"), "--method", "causal", "--unmask", "0011"])
     assert result.exit_code != 0
-    assert "applies to method 'unmask' only" in str(result.exception) + result.output
+    assert "does not apply to method 'causal'" in str(result.exception) + result.output
 
 
 def test_generative_processor_masks_the_scores(pieces):

@@ -4,7 +4,8 @@ Each labelling method reads its own argument (`Method.compare_settings`); the bu
 - `causal`: the decoder as a plain token classifier (no unmasking);
 - `unmask[:CONFIG]`: unmasked groups, e.g. `unmask:0011`; `unmask:BEST` searches the configs of
   `--best-among` with successive halving on validation first (its cost is reported);
-- `repeat[:R]`: sequence repetition with R extra copies (default 1);
+- `repeat[:R[:CONFIG]]`: sequence repetition with R extra copies (default 1), causal or with the
+  groups of CONFIG unmasked (`repeat:1:0011`);
 - `generative[:K]`: SIFT-style generation with K demonstrations (default 1);
 - `encoder[:MODEL]`: an MLM encoder (default the packaged all-MiniLM-L6-v2, or `--encoder-model`).
 """

@@ -103,7 +103,10 @@ class Method(ABC):
             modes = " or ".join(FINETUNE_NAMES.get(m, m) for m in self.finetune_modes)
             raise ValueError(f"method {self.name} fine-tunes with {modes} only")
         if cfg.unmask is not None and not self.takes_unmask:
-            raise ValueError(f"--unmask applies to method 'unmask' only, not {self.name!r}")
+            raise ValueError(
+                f"--unmask does not apply to method {self.name!r}: use method unmask, or repeat to combine it "
+                "with sequence repetition"
+            )
 
     def learning_rate(self, finetune: str) -> float:
         """The learning rate when none is given, for a fine-tuning mode (`lora` or `full`)."""

@@ -224,24 +224,41 @@ class CausalMethod(TokenMethod):
 
 
 class RepeatMethod(TokenMethod):
-    """Sequence repetition: each window is read r+1 times by the causal model, labels from the last copy."""
+    """Sequence repetition: each window is read r+1 times, labels from the last copy.
+
+    The decoder stays causal unless `--unmask` is given too (repetition and unmasking combined:
+    the copies then also see each other in the unmasked blocks).
+    """
 
     name = "repeat"
-    compare_usage = "repeat[:R]"
+    takes_unmask = True
+    compare_usage = "repeat[:R[:CONFIG]]"
 
     def validate(self, cfg) -> None:
         super().validate(cfg)
         if cfg.repeat < 1:
             raise ValueError("repeat must be at least 1 (extra copies of the sentence)")
+        if cfg.unmask is not None and not cfg.unmask.startswith(LAYERS_PREFIX):
+            parse_group_string(cfg.unmask)
 
     def repeats(self, cfg) -> int:
         return cfg.repeat
 
+    def unmask_config(self, cfg) -> str:
+        return cfg.unmask or "0"
+
     def describe(self, cfg) -> str:
-        return f"repeat r={cfg.repeat}"
+        unmasked = cfg.unmask is not None and set(cfg.unmask) != {"0"}
+        return f"repeat r={cfg.repeat}" + (f" unmask {cfg.unmask}" if unmasked else "")
 
     def compare_settings(self, argument, spec, encoder_model=None) -> dict[str, Any]:
-        return {"method": self.name, "repeat": whole_number("R", argument, spec) if argument else 1}
+        copies, _, config = argument.partition(":")
+        settings: dict[str, Any] = {"method": self.name, "repeat": whole_number("R", copies, spec) if copies else 1}
+        if config:
+            if not config.startswith(LAYERS_PREFIX):
+                parse_group_string(config)
+            settings["unmask"] = config
+        return settings
 
 
 class EncoderMethod(TokenMethod):

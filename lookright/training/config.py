@@ -79,6 +79,10 @@ class TrainConfig:
         "auto", "lora, full or auto (full for encoders, LoRA for decoders).", commands=TRAIN_AND_SWEEP
     )
     repeat: int = setting(1, "Method repeat: extra copies r of the sentence (the model reads r+1).")
+    unmask_easing: float = setting(
+        0.0, "Ease the unmasked blocks in over this share of the training steps: right context weighted from 0 "
+        "(causal) up to 1 (an attention bias log w); 0: unmasked from the first step. Eager/SDPA attention only."
+    )
     exit_layer: int | None = setting(None, "Keep only the first N blocks; the head reads block N (early exit).")
     demos: int = setting(1, "Method generative: demonstrations per prompt (0, 1, 3...).")
     demo_selection: str = setting("similar", "Method generative: similar (word overlap) or random.")
@@ -183,7 +187,8 @@ class TrainConfig:
 
     def describe(self) -> str:
         """What runs, in a few words (logs, comparison tables): e.g. `unmask 0011`, `repeat r=1`."""
-        return self.labelling.describe(self) + (f", exit at block {self.exit_layer}" if self.exit_layer else "")
+        return (self.labelling.describe(self) + (f", eased in over {self.unmask_easing:.0%} of steps" if self.unmask_easing else "")
+                + (f", exit at block {self.exit_layer}" if self.exit_layer else ""))
 
     def validate(self) -> TrainConfig:
         if not self.train:
@@ -197,6 +202,10 @@ class TrainConfig:
         from ..modeling.lora_blocks import check_lora_blocks
 
         check_lora_blocks(self.lora_blocks)
+        if not 0.0 <= self.unmask_easing <= 1.0:
+            raise ValueError(f"unmask_easing must be a share of the steps in [0, 1], not {self.unmask_easing}")
+        if self.unmask_easing and not self.labelling.takes_unmask:
+            raise ValueError(f"unmask_easing eases unmasked blocks in; method {self.method!r} unmasks none")
         if self.exit_layer is not None and self.exit_layer < 1:
             raise ValueError("exit_layer must be a positive number of blocks")
         if self.demos < 0:

@@ -32,6 +32,7 @@ from ..evaluation import EvaluationReport
 from ..methods.base import Selection
 from ..modeling.artifact import ModelCard
 from ..modeling.loading import Precision
+from ..unmasking.easing import easing_weight, set_right_context_weight
 from .config import TrainConfig
 from .distributed import is_main_process, world_size
 from .progress import RichProgressCallback
@@ -141,11 +142,30 @@ def training_arguments(
     return TrainingArguments(**settings)
 
 
+class UnmaskEasing(TrainerCallback):
+    """Ease unmasked blocks in over the first `fraction` of the steps (see `unmasking.easing`).
+
+    The weight is set for each training step and back at 1 after it, so validation and the saved
+    model always see the blocks fully unmasked.
+    """
+
+    def __init__(self, fraction: float) -> None:
+        self.fraction = fraction
+
+    def on_step_begin(self, args, state, control, model=None, **kwargs):
+        set_right_context_weight(model, easing_weight(state.global_step, state.max_steps, self.fraction))
+
+    def on_step_end(self, args, state, control, model=None, **kwargs):
+        set_right_context_weight(model, 1.0)
+
+
 def training_callbacks(cfg: TrainConfig, console: Console, selecting: bool) -> list[TrainerCallback]:
-    """Progress once (main process), a successive-halving pause, early stopping on the selection metric."""
+    """Progress once (main process), a successive-halving pause, unmask easing, early stopping on the selection metric."""
     callbacks: list[TrainerCallback] = [RichProgressCallback(console, log_every_seconds=cfg.log_every_seconds)]
     if cfg.stop_after_fraction is not None and cfg.stop_after_fraction < 1:
         callbacks.append(StopAtFraction(cfg.stop_after_fraction))
+    if cfg.unmask_easing:
+        callbacks.append(UnmaskEasing(cfg.unmask_easing))
     if selecting and cfg.patience:
         callbacks.append(EarlyStoppingCallback(early_stopping_patience=cfg.patience))
     return callbacks

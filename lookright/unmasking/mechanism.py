@@ -28,6 +28,7 @@ from transformers.masking_utils import create_bidirectional_mask, create_bidirec
 
 from ..errors import UnmaskingError
 from .check import verify_unmasking
+from .easing import eased_mask
 from .config import CONFIG_KEY, UnmaskConfig
 from .state import STATE_ATTR, DecoderStructure, UnmaskState, find_decoder, unmask_state
 
@@ -72,9 +73,12 @@ def _swap_in_bidirectional_mask(state: UnmaskState, structure: DecoderStructure,
             hidden = args[0]
         else:
             raise UnmaskingError(f"decoder block {index} was called without hidden states")
-        key = ("sliding" if sliding else "full", hidden.shape[0], hidden.shape[1], hidden.dtype, hidden.device)
+        key = ("sliding" if sliding else "full", hidden.shape[0], hidden.shape[1], hidden.dtype, hidden.device,
+               state.right_weight)
         masks = state.context.masks
-        if key not in masks:
+        if key not in masks and state.right_weight < 1:
+            masks[key] = eased_mask(structure, hidden, state.context.padding_mask, state.right_weight, index)
+        elif key not in masks:
             build = create_bidirectional_sliding_window_mask if sliding else create_bidirectional_mask
             masks[key] = build(
                 config=structure.config,

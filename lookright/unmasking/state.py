@@ -35,6 +35,7 @@ class UnmaskState:
     handles: list = field(default_factory=list)
     original_is_causal: dict = field(default_factory=dict)  # attention module -> original flag
     context: CallContext = field(default_factory=CallContext)
+    right_weight: float = 1.0  # < 1 only while training eases the blocks in (see `easing`)
 
 
 @dataclass(frozen=True)

@@ -509,3 +509,25 @@ def test_a_registered_method_trains_reloads_and_takes_part_in_comparisons(toy_me
         Tagger.load(result.output)
     with pytest.raises(ValueError, match="unknown method 'toy-last-group'"):
         TrainConfig(train="x", method=toy_method.name).validate()
+
+
+def test_auto_reads_twice_with_unmasking_on_small_sets_and_unmasks_alone_on_larger_ones():
+    from lookright.methods.token import AUTO_REPEAT_UP_TO
+
+    small = TrainConfig(train="x", method="auto").labelling.resolve(TrainConfig(train="x", method="auto"), AUTO_REPEAT_UP_TO)
+    assert (small.method, small.repeats, small.unmask_config) == ("repeat", 1, "0011")
+    cfg = TrainConfig(train="x", method="auto", unmask="0001")
+    large = cfg.labelling.resolve(cfg, AUTO_REPEAT_UP_TO + 1)
+    assert (large.method, large.repeats, large.unmask_config) == ("unmask", 0, "0001")
+    assert cfg.method == "auto"  # the request itself is left as it was
+
+
+def test_an_auto_run_records_what_it_resolved_to_and_the_same_command_finds_it(tiny_train_config, tmp_path):
+    from lookright.errors import LookrightError
+
+    cfg = tiny_train_config(tmp_path / "auto", method="auto", max_steps=2, eval_every=0)
+    train(cfg)
+    card = ModelCard.read(tmp_path / "auto")
+    assert (card.method, card.repeat, card.unmask) == ("repeat", 1, "0011")
+    with pytest.raises(LookrightError, match="already holds this run"):
+        train(tiny_train_config(tmp_path / "auto", method="auto", max_steps=2, eval_every=0))

@@ -136,6 +136,10 @@ class Method(ABC):
 
     # --- training (lookright.training.train calls these in this order) --------------------------
 
+    def resolve(self, cfg: TrainConfig, train_sentences: int) -> TrainConfig:
+        """The configuration that trains, once the training set is read (`auto` picks a method by its size)."""
+        return cfg
+
     @abstractmethod
     def load_model(self, cfg: TrainConfig, labels: list[str], precision: Precision) -> LoadedModel:
         """The base model to fine-tune (with a fresh head over `labels` where it has one)."""

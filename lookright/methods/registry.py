@@ -15,6 +15,7 @@ from .base import Method
 
 ENTRY_POINT_GROUP = "lookright.methods"
 _BUILTIN = {  # name -> "module:class"
+    "auto": "lookright.methods.token:AutoMethod",
     "unmask": "lookright.methods.token:UnmaskMethod",
     "causal": "lookright.methods.token:CausalMethod",
     "repeat": "lookright.methods.token:RepeatMethod",

@@ -171,7 +171,9 @@ def training_callbacks(cfg: TrainConfig, console: Console, selecting: bool) -> l
     return callbacks
 
 
-def run_training(trainer: Trainer, cfg: TrainConfig, console: Console | None = None) -> TrainResult:
+def run_training(
+    trainer: Trainer, cfg: TrainConfig, console: Console | None = None, requested: TrainConfig | None = None
+) -> TrainResult:
     """Train (resuming from the last checkpoint when asked) and measure only what this call spent.
 
     The output directory was checked before anything loaded (`rundir.check_output`); here, as the
@@ -185,7 +187,7 @@ def run_training(trainer: Trainer, cfg: TrainConfig, console: Console | None = N
         if resume_from is None:
             raise LookrightError(f"--resume: no checkpoint found in {checkpoint_dir}")
     if is_main_process():
-        claim_output(cfg)
+        claim_output(requested or cfg)  # as asked (`auto`), so that the same command resumes it
         if resume_from is not None:
             print_plain(console or Console(stderr=True), f"resuming from {resume_from}")
     tokens_before = _tokens_in_checkpoint(resume_from) if resume_from else 0

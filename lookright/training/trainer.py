@@ -53,6 +53,12 @@ def train(cfg: TrainConfig, console: Console | None = None) -> TrainResult:
 
     spans_for = f"method {method.name}" if method.writes_spans else None
     data = load_run_data(cfg, train_scheme=method.train_scheme(cfg), spans_for=spans_for)  # before the model loads
+    requested, resolved = cfg, method.resolve(cfg, len(data.train))
+    if resolved is not cfg:
+        if is_main_process():
+            console.print(f"method {cfg.method}: {len(data.train):,} training sentences -> {resolved.describe()}",
+                          soft_wrap=True)
+        cfg, method = resolved.validate(), resolved.labelling
     gold = data.gold
     precision = Precision.choose(cfg.precision, cfg.quantize, finetune=cfg.finetune_mode)
     loaded = method.load_model(cfg, gold.labels, precision)
@@ -85,7 +91,7 @@ def train(cfg: TrainConfig, console: Console | None = None) -> TrainResult:
         callbacks=training_callbacks(cfg, console, selection is not None),
     )
     trainer.remove_callback(ProgressCallback)
-    result = run_training(trainer, cfg, console)
+    result = run_training(trainer, cfg, console, requested=requested)
     if not trainer.is_world_process_zero():
         return result
     card.training = training_record(

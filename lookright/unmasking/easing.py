@@ -4,8 +4,8 @@ A decoder pretrained causally has never attended to the right; switching a block
 at step 0 changes every representation above it at once, which small training sets may not undo.
 While easing, an unmasked block gets an additive attention bias of log(w) on positions to the
 right of the query, so their attention weight is scaled by w before normalisation; training
-raises w from 0 to 1 over its first steps (`easing_weight`, `training.loop.UnmaskEasing`), and inference always runs at w = 1,
-so a saved model is an ordinary unmasked model.
+raises w from 0 to 1 over its first steps (`easing_weight`, `training.loop.UnmaskEasing`), and
+inference always runs at w = 1, so a saved model is an ordinary unmasked model.
 
 Needs a backend that takes a float mask (eager, SDPA); FlashAttention reads a flag only.
 """

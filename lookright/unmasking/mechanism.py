@@ -28,8 +28,8 @@ from transformers.masking_utils import create_bidirectional_mask, create_bidirec
 
 from ..errors import UnmaskingError
 from .check import verify_unmasking
-from .easing import eased_mask
 from .config import CONFIG_KEY, UnmaskConfig
+from .easing import eased_mask
 from .state import STATE_ATTR, DecoderStructure, UnmaskState, find_decoder, unmask_state
 
 __all__ = ["apply_saved_unmasking", "remove_unmasking", "saved_unmasking", "unmask"]
@@ -76,15 +76,16 @@ def _swap_in_bidirectional_mask(state: UnmaskState, structure: DecoderStructure,
         key = ("sliding" if sliding else "full", hidden.shape[0], hidden.shape[1], hidden.dtype, hidden.device,
                state.right_weight)
         masks = state.context.masks
-        if key not in masks and state.right_weight < 1:
-            masks[key] = eased_mask(structure, hidden, state.context.padding_mask, state.right_weight, index)
-        elif key not in masks:
-            build = create_bidirectional_sliding_window_mask if sliding else create_bidirectional_mask
-            masks[key] = build(
-                config=structure.config,
-                inputs_embeds=hidden,
-                attention_mask=state.context.padding_mask,
-            )
+        if key not in masks:
+            if state.right_weight < 1:  # training eases the block in (see `easing`)
+                masks[key] = eased_mask(structure, hidden, state.context.padding_mask, state.right_weight, index)
+            else:
+                build = create_bidirectional_sliding_window_mask if sliding else create_bidirectional_mask
+                masks[key] = build(
+                    config=structure.config,
+                    inputs_embeds=hidden,
+                    attention_mask=state.context.padding_mask,
+                )
         new_mask = masks[key]
         if "attention_mask" in kwargs or "attention_mask" not in forward_params[: len(args)]:
             kwargs = dict(kwargs)

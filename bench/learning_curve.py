@@ -13,6 +13,9 @@ Tasks: `ner` (CoNLL-2003 column 3), `chunk` (CoNLL-2003 column 2), `pos` (column
 after `--` go to every `lookright compare` (e.g. `-- --epochs 1`). `--test-sentences N` scores the
 first N test sentences (the file is written under --runs); the default is the whole test set.
 Results: bench/results/<name>.{json,md,png} (`--name`, default learning_curve).
+
+`--merge a.json,b.json,...` trains nothing: it joins recorded results (several sizes, methods or
+extra flags) into one table and one plot; a method run with extra flags is labelled with them.
 """
 
 from __future__ import annotations
@@ -57,6 +60,24 @@ def run_point(args, task: str, size: int, runs: Path, extra: list[str]) -> dict:
         sys.exit(f"lookright compare failed ({code}) for {task} at {size} sentences")
     saved = json.loads((output / "comparison.json").read_text())
     return {"task": task, "sentences": size, "command": shlex.join(command), "rows": saved["rows"]}
+
+
+def merged_points(files: list[Path]) -> list[dict]:
+    """Points of several recorded results, one per task and size; rows keep their file's extra flags in the label."""
+    by_point: dict[tuple[str, int], dict] = {}
+    for file in files:
+        saved = json.loads(file.read_text())
+        flags = " ".join(saved.get("extra") or [])
+        for point in saved["points"]:
+            merged = by_point.setdefault((point["task"], point["sentences"]), {
+                "task": point["task"], "sentences": point["sentences"], "command": [], "rows": []})
+            merged["command"].append(point["command"] + (f" {flags}" if flags else ""))
+            for row in point["rows"]:
+                label = row["method"] + (f" {flags}" if flags else "")
+                if any(r["method"] == label for r in merged["rows"]):
+                    sys.exit(f"{file}: {label} at {point['task']} {point['sentences']:,} is in two of the files")
+                merged["rows"].append({**row, "method": label})
+    return sorted(by_point.values(), key=lambda p: (p["task"], p["sentences"]))
 
 
 def table(points: list[dict]) -> str:
@@ -109,6 +130,22 @@ def plot(points: list[dict], path: Path) -> None:
     plt.close(fig)
 
 
+def write_merged(files: list[Path], results: Path, args) -> None:
+    points = merged_points(files)
+    text = ("# Learning curve: test F1 by training sentences (joined results)\n\nFrom "
+            + ", ".join(f"`{f.name}`" for f in files)
+            + " (each file's seeds, data slices and hardware are in its .md). sd = sample standard deviation over "
+              "the seeds; a single-seed row has no sd.\n\n" + table(points))
+    if args.note:
+        text += f"\n{args.note}\n"
+    text += f"\nCommand: `python bench/learning_curve.py {shlex.join(sys.argv[1:])}`\n"
+    results.mkdir(parents=True, exist_ok=True)
+    (results / f"{args.name}.md").write_text(text)
+    (results / f"{args.name}.json").write_text(json.dumps({"argv": sys.argv[1:], "points": points}, indent=2) + "\n")
+    plot(points, results / f"{args.name}.png")
+    print(text)
+
+
 def main() -> None:
     argv = sys.argv[1:]
     extra = argv[argv.index("--") + 1:] if "--" in argv else []
@@ -125,7 +162,11 @@ def main() -> None:
     parser.add_argument("--results", default=str(HERE / "results"))
     parser.add_argument("--name", default="learning_curve")
     parser.add_argument("--note", default=None, help="added under the table")
+    parser.add_argument("--merge", default=None, help="comma-separated result JSONs to join; trains nothing")
     args = parser.parse_args(own)
+    if args.merge:
+        write_merged([Path(f) for f in args.merge.split(",")], Path(args.results), args)
+        return
     tasks = [t.strip() for t in args.tasks.split(",")]
     unknown = [t for t in tasks if t not in TASKS]
     if unknown:

@@ -7,6 +7,7 @@ LABEL_COLUMN ?= 3
 TRAIN_SENTENCES ?= 2000
 VALIDATION_SENTENCES ?= 500
 UNMASK ?= 0011
+METHOD ?= unmask
 EPOCHS ?= 1
 DEMO_DIR ?= runs/demo
 
@@ -24,10 +25,11 @@ install: $(BIN)/.installed
 
 # Fine-tune the bundled SmolLM2-135M on a slice of CoNLL-2003 NER and print test F1.
 # Any data: make demo DATA=path/to/folder-with-train.txt-validation.txt-test.txt LABEL_COLUMN=...
+# The paper's method (unmask); METHOD=auto runs the library's default (repetition too, up to its threshold).
 demo: install
 	$(BIN)/lookright train --train $(DATA)/train.txt --validation $(DATA)/validation.txt \
 		--label-column $(LABEL_COLUMN) --max-train-sentences $(TRAIN_SENTENCES) \
-		--max-validation-sentences $(VALIDATION_SENTENCES) --unmask $(UNMASK) --epochs $(EPOCHS) \
+		--max-validation-sentences $(VALIDATION_SENTENCES) --method $(METHOD) --unmask $(UNMASK) --epochs $(EPOCHS) \
 		--output $(DEMO_DIR) --overwrite
 	$(BIN)/lookright evaluate --model $(DEMO_DIR) --data $(DATA)/test.txt --output $(DEMO_DIR)/test_report.json
 	$(BIN)/lookright predict --model $(DEMO_DIR) "EU rejects German call to boycott British lamb ."

@@ -62,7 +62,7 @@ def tiny_train_config(tiny_model_dir, conll2003):
             train=str(conll2003 / "train.txt"), validation=str(conll2003 / "validation.txt"),
             output=str(output), model=str(tiny_model_dir), label_column=3, max_train_sentences=64,
             max_validation_sentences=24, max_steps=6, eval_every=3, batch_size=8, learning_rate=5e-3,
-            unmask="0011",
+            method="unmask", unmask="0011",
         )
         settings.update(overrides)
         return TrainConfig(**settings)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import shlex
 import subprocess
 import sys
@@ -100,7 +101,9 @@ def test_gradient_accumulation_equals_the_larger_batch(runs, conll2003):
 
 def test_only_the_main_process_reports_and_writes(runs):
     base, two = runs
-    assert two.stderr.count(" sentences -> ") == 1  # the "lookright train N sentences -> ..." header, once
+    # the "lookright train N sentences -> ..." header and the default method's choice, once each
+    assert len(re.findall(r"^lookright train [\d,]+ sentences -> ", two.stderr, re.MULTILINE)) == 1
+    assert len(re.findall(r"^method auto: 64 training sentences -> repeat", two.stderr, re.MULTILINE)) == 1
     assert two.stdout.count('"output"') == 1  # the summary, once
     card = json.loads((base / "two" / "lookright.json").read_text())
     assert card["training"]["steps"] == 8

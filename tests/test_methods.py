@@ -522,10 +522,21 @@ def test_auto_reads_twice_with_unmasking_on_small_sets_and_unmasks_alone_on_larg
     assert cfg.method == "auto"  # the request itself is left as it was
 
 
+def test_auto_is_the_default_method_and_its_help_states_the_measured_threshold():
+    from dataclasses import fields
+
+    from lookright.methods.token import AUTO_REPEAT_UP_TO
+
+    assert TrainConfig(train="x").method == "auto"
+    help_text = next(f for f in fields(TrainConfig) if f.name == "method").metadata["help"]
+    assert f"up to {AUTO_REPEAT_UP_TO:,} training sentences" in help_text
+
+
 def test_an_auto_run_records_what_it_resolved_to_and_the_same_command_finds_it(tiny_train_config, tmp_path):
     from lookright.errors import LookrightError
 
-    cfg = tiny_train_config(tmp_path / "auto", method="auto", max_steps=2, eval_every=0)
+    # no method named: the default (auto) on 64 sentences reads twice with the upper groups unmasked
+    cfg = tiny_train_config(tmp_path / "auto", method=TrainConfig(train="x").method, max_steps=2, eval_every=0)
     train(cfg)
     card = ModelCard.read(tmp_path / "auto")
     assert (card.method, card.repeat, card.unmask) == ("repeat", 1, "0011")

@@ -212,6 +212,14 @@ def test_probe_features_are_what_the_head_reads(tiny_model_dir, conll2003):
     direct = np.concatenate([np.stack(r) for r in stitch(windows, per_window, [len(s) for s in sentences])])
     np.testing.assert_allclose(via_features, direct, atol=1e-4)
     assert isinstance(model.score, torch.nn.Linear)  # the head is back in place
+    # read twice (sequence repetition): the features are the second copy's, as the scorer labels them
+    twice = word_features(model, windows, [len(s) for s in sentences], tokenizer.pad_token_id, repeats=1)
+    with torch.no_grad():
+        via_twice = torch.log_softmax(model.score(torch.from_numpy(twice)), -1).numpy()
+    per_window = score_windows(model, windows, tokenizer.pad_token_id, repeats=1)
+    direct = np.concatenate([np.stack(r) for r in stitch(windows, per_window, [len(s) for s in sentences])])
+    np.testing.assert_allclose(via_twice, direct, atol=1e-4)
+    assert np.abs(twice - features).max() > 1e-3  # the second copy sees the first: other features
 
 
 def test_probe_fit_separates_separable_labels():

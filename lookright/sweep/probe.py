@@ -45,11 +45,13 @@ class ProbeScore:
 
 
 def word_features(model: nn.Module, windows: Sequence[Window], lengths: Sequence[int], pad_id: int,
-                  token_budget: int | None = None) -> np.ndarray:
+                  token_budget: int | None = None, repeats: int = 0) -> np.ndarray:
     """(words x hidden) final hidden states at first subwords, windows stitched back to words.
 
     The head is swapped for an identity while this runs, so any decoder (or encoder) with a
-    transformers token-classification head gives what its head would see.
+    transformers token-classification head gives what its head would see. `repeats` r: each
+    window is read r+1 times and the features come from the last copy, as sequence repetition
+    (and the default method on small sets) trains and labels.
     """
     head_name = head_module_name(model)
     owner, attr = _parent_of(model, head_name)
@@ -57,10 +59,11 @@ def word_features(model: nn.Module, windows: Sequence[Window], lengths: Sequence
     per_window: list[np.ndarray | None] = [None] * len(windows)
     setattr(owner, attr, nn.Identity())
     try:
-        for batch, hidden in run_windows(model, windows, pad_id, token_budget=token_budget):
+        for batch, hidden in run_windows(model, windows, pad_id, token_budget=token_budget, repeats=repeats):
             hidden = hidden.float().cpu().numpy()
             for row, i in enumerate(batch):
-                per_window[i] = hidden[row, windows[i].positions]
+                last_copy = len(windows[i]) * repeats
+                per_window[i] = hidden[row, [last_copy + p for p in windows[i].positions]]
     finally:
         setattr(owner, attr, head)
     per_sentence = stitch(windows, per_window, lengths)
@@ -111,9 +114,11 @@ def probe_configs(
     """Probe every configuration not in `skip` with the sweep's data, labels and windows.
 
     `sentences` caps both the training and the validation slice: probing costs forward passes
-    over them once per configuration, so it stays cheap on a full-size data set.
+    over them once per configuration, so it stays cheap on a full-size data set. The features
+    are read the way the trained runs will read them: `auto` resolves by the whole training set.
     """
     train_sents, val_sents = load_train_and_validation(cfg)
+    repeats = cfg.labelling.resolve(cfg, len(train_sents)).repeats
     train_sents, val_sents = train_sents[:sentences], val_sents[:sentences]
     gold = gold_tags(cfg, train_sents, val_sents)
     scheme, labels, train_tags, val_tags = gold.scheme, gold.labels, gold.train, gold.validation
@@ -134,7 +139,8 @@ def probe_configs(
             continue
         started = time.perf_counter()
         unmask(model, config)
-        x_train, x_val = (word_features(model, w, n, tokenizer.pad_token_id, cfg.eval_batch_tokens) for w, n in splits)
+        x_train, x_val = (word_features(model, w, n, tokenizer.pad_token_id, cfg.eval_batch_tokens, repeats)
+                          for w, n in splits)
         log_probs = fit_probe(x_train, y_train, len(labels))(x_val)
         per_sentence = np.split(log_probs, np.cumsum([len(tags) for tags in val_tags])[:-1])
         predicted = [decode_sentence(s, labels, scheme, "argmax") for s in per_sentence]

@@ -80,8 +80,9 @@ class SweepConfig:
             self.seeds = parse_seeds(self.seeds)
         if self.submit is not None and "{command}" not in self.submit:
             raise ValueError("the --submit template must contain {command} (the lookright train command to run)")
-        if not self.base.labelling.takes_unmask:  # `unmask`, or a registered method that reads --unmask
-            raise ValueError(f"a sweep compares unmasking configurations: method must be 'unmask', not {self.base.method!r}")
+        if not self.base.labelling.takes_unmask:  # auto, unmask, repeat, or a registered method that reads --unmask
+            raise ValueError(f"a sweep compares unmasking configurations: method {self.base.method!r} takes no "
+                             "--unmask (use auto, unmask or repeat)")
         configs = validate_configs(self.configs, self.groups, num_layers)
         self.base.unmask = configs[0]
         self.base.validate()

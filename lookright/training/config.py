@@ -70,10 +70,12 @@ class TrainConfig:
     scheme: str | None = setting(None, "Scheme of the input tags (IOB1, IOB2, BIOES, IO, NONE); default: detect.")
     train_scheme: str = setting("IOB2", "Scheme the model learns: IOB2 or BIOES (per-word tags such as POS stay).")
     method: str = setting(
-        "unmask", "How labels are produced: unmask (default), causal, repeat, generative, encoder or a registered one."
+        "auto", "How labels are produced: auto (default: repeat with --unmask up to 1,000 training sentences, "
+        "unmask above), unmask, causal, repeat, generative, encoder or a registered one."
     )
     unmask: str | None = setting(
-        None, "Bidirectional groups, e.g. 0011 (first char = input side), or layers:20,21; method unmask, default 0011."
+        None, "Bidirectional groups, e.g. 0011 (first char = input side), or layers:20,21; methods auto and unmask: "
+        "default 0011; repeat: none."
     )
     finetune: str = setting(
         "auto", "lora, full or auto (full for encoders, LoRA for decoders).", commands=TRAIN_AND_SWEEP

@@ -222,6 +222,23 @@ def test_probe_features_are_what_the_head_reads(tiny_model_dir, conll2003):
     assert np.abs(twice - features).max() > 1e-3  # the second copy sees the first: other features
 
 
+def test_the_probe_reads_features_the_way_the_resolved_method_trains(tiny_train_config, tmp_path, monkeypatch):
+    from lookright.sweep import probe
+
+    read_with = []
+    real = probe.word_features
+
+    def spy(*args):
+        read_with.append(args[5])  # repeats
+        return real(*args)
+
+    monkeypatch.setattr(probe, "word_features", spy)
+    for method, repeats in (("auto", 1), ("unmask", 0)):  # auto on 64 sentences: repetition + unmasking
+        read_with.clear()
+        scores = probe.probe_configs(tiny_train_config(tmp_path / method, method=method), ["0011"], sentences=8)
+        assert [s.config for s in scores] == ["0011"] and read_with == [repeats, repeats]
+
+
 def test_probe_fit_separates_separable_labels():
     import numpy as np
 

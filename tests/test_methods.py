@@ -516,10 +516,15 @@ def test_auto_reads_twice_with_unmasking_on_small_sets_and_unmasks_alone_on_larg
 
     small = TrainConfig(train="x", method="auto").labelling.resolve(TrainConfig(train="x", method="auto"), AUTO_REPEAT_UP_TO)
     assert (small.method, small.repeats, small.unmask_config) == ("repeat", 1, "0011")
-    cfg = TrainConfig(train="x", method="auto", unmask="0001")
+    default = TrainConfig(train="x", method="auto")
+    large = default.labelling.resolve(default, AUTO_REPEAT_UP_TO + 1)
+    assert (large.method, large.repeats, large.unmask_config) == ("unmask", 0, "1111")
+    cfg = TrainConfig(train="x", method="auto", unmask="0001")  # a config given is kept at every size
+    assert cfg.labelling.resolve(cfg, AUTO_REPEAT_UP_TO).unmask_config == "0001"
     large = cfg.labelling.resolve(cfg, AUTO_REPEAT_UP_TO + 1)
     assert (large.method, large.repeats, large.unmask_config) == ("unmask", 0, "0001")
     assert cfg.method == "auto"  # the request itself is left as it was
+    assert "else unmask 1111" in default.describe() and "else unmask 0001" in cfg.describe()
 
 
 def test_auto_is_the_default_method_and_its_help_states_the_measured_threshold():

@@ -256,6 +256,7 @@ class RepeatMethod(TokenMethod):
 
 
 AUTO_REPEAT_UP_TO = 4000  # training sentences: the largest budget where repetition + unmasking was measured to win
+AUTO_LARGE_UNMASK = "1111"  # above it: every block bidirectional, the best config on the full training set
 
 
 class AutoMethod(UnmaskMethod):
@@ -265,21 +266,26 @@ class AutoMethod(UnmaskMethod):
     alone (bench/README "Learning curve"): 64.9 vs 57.3 at 500 sentences, 82.1 vs 68.0 at 1,000
     (3 seeds each), 85.0 vs 70.0 at 2,000, 88.0 vs 85.1 at 4,000 (one seed each); on chunking at
     1,000 the two tie. The gap closes with data while the second reading doubles the cost of
-    training and prediction, so larger sets read once.
+    training and prediction, so larger sets read once, and with every block unmasked unless a
+    config is given: on all 14,041 sentences `1111` scored 89.3 against 86.6 for `0011`, while on
+    small sets `1111` ranks near the bottom of the paper's grid.
     """
 
     name = "auto"
     compare_usage = "auto[:CONFIG]"
 
     def resolve(self, cfg, train_sentences: int):
-        unmask_config = self.unmask_config(cfg)
         if train_sentences <= AUTO_REPEAT_UP_TO:
-            return replace(cfg, method="repeat", unmask=unmask_config)
-        return replace(cfg, method="unmask", unmask=unmask_config)
+            return replace(cfg, method="repeat", unmask=self.unmask_config(cfg))
+        return replace(cfg, method="unmask", unmask=cfg.unmask or AUTO_LARGE_UNMASK)
 
     def describe(self, cfg) -> str:
-        config = self.unmask_config(cfg)
-        return f"auto (repeat r={cfg.repeat} unmask {config} up to {AUTO_REPEAT_UP_TO:,} sentences, else unmask {config})"
+        if cfg.unmask:
+            return f"auto (repeat r={cfg.repeat} unmask {cfg.unmask} up to {AUTO_REPEAT_UP_TO:,} sentences, else unmask {cfg.unmask})"
+        return (
+            f"auto (repeat r={cfg.repeat} unmask {DEFAULT_UNMASK} up to {AUTO_REPEAT_UP_TO:,} sentences, "
+            f"else unmask {AUTO_LARGE_UNMASK})"
+        )
 
 
 class EncoderMethod(TokenMethod):

@@ -74,8 +74,8 @@ class TrainConfig:
         "unmask above), unmask, causal, repeat, generative, encoder or a registered one."
     )
     unmask: str | None = setting(
-        None, "Bidirectional groups, e.g. 0011 (first char = input side), or layers:20,21; methods auto and unmask: "
-        "default 0011; repeat: none."
+        None, "Bidirectional groups, e.g. 0011 (first char = input side), or layers:20,21; default: unmask 0011, "
+        "repeat none, auto 0011 up to 4,000 training sentences and 1111 above."
     )
     finetune: str = setting(
         "auto", "lora, full or auto (full for encoders, LoRA for decoders).", commands=TRAIN_AND_SWEEP

@@ -19,7 +19,9 @@ first N test sentences (the file is written under --runs); the default is the wh
 Results: bench/results/<name>.{json,md,png} (`--name`, default learning_curve).
 
 `--merge a.json,b.json,...` trains nothing: it joins recorded results (several sizes, methods or
-extra flags) into one table and one plot; a method run with extra flags is labelled with them.
+extra flags) into one table and one plot; a method run with extra flags is labelled with them. The
+same method at the same point in two files (seeds run at different times) is pooled: mean ± sd
+over all its seeds; a seed recorded twice is an error.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ import shlex
 import subprocess
 import sys
 from pathlib import Path
+
+from lookright.evaluation.seeds import average_scores
 
 HERE = Path(__file__).resolve().parent
 TASKS = {"ner": 3, "chunk": 2, "pos": 1, "wnut16": 1}  # label column of each task's files
@@ -116,10 +120,46 @@ def merged_points(files: list[Path]) -> list[dict]:
             merged["command"].append(point["command"] + (f" {flags}" if flags else ""))
             for row in point["rows"]:
                 label = row["method"] + (f" {flags}" if flags else "")
-                if any(r["method"] == label for r in merged["rows"]):
-                    sys.exit(f"{file}: {label} at {point['task']} {point['sentences']:,} is in two of the files")
-                merged["rows"].append({**row, "method": label})
+                rows = merged["rows"]
+                same = next((i for i, r in enumerate(rows) if r["method"] == label), None)
+                if same is None:
+                    rows.append({**row, "method": label})
+                    continue
+                twice = set(row_seeds(rows[same])) & set(row_seeds(row))
+                if twice:
+                    sys.exit(f"{file}: {label} at {point['task']} {point['sentences']:,}, seed(s) "
+                             f"{sorted(twice)} recorded in two of the files")
+                rows[same] = pooled(rows[same], {**row, "method": label})
     return sorted(by_point.values(), key=lambda p: (p["task"], p["sentences"]))
+
+
+def row_seeds(row: dict) -> list[int]:
+    return row.get("seeds") or [row["seed"]]
+
+
+def seed_scores(scores: dict) -> list[dict]:
+    """A score dict (one seed's, or a mean with `per_seed`) as one dict per seed."""
+    each = scores.get("per_seed")
+    if not each:
+        return [{k: v for k, v in scores.items() if k != "sd"}]
+    count = len(next(iter(each.values())))
+    return [{"metric": scores.get("metric"), **{k: v[i] for k, v in each.items()}} for i in range(count)]
+
+
+def pooled(first: dict, second: dict) -> dict:
+    """One row from the same method's seeds run separately: mean and sample sd over all of them."""
+    seeds = row_seeds(first) + row_seeds(second)
+    out = {**first, "seed": None, "seeds": seeds, "model_dir": None}
+    for split in ("validation", "test"):
+        out[split] = average_scores([*seed_scores(first[split]), *seed_scores(second[split])])
+    for key in ("train_seconds", "tokens_seen", "search_seconds", "search_tokens"):
+        out[key] = first[key] + second[key]
+    out["tokens_per_second"] = round(out["tokens_seen"] / out["train_seconds"], 1) if out["train_seconds"] else 0.0
+    out["peak_memory_mb"] = max(first["peak_memory_mb"], second["peak_memory_mb"])
+    runs = (len(row_seeds(first)), len(row_seeds(second)))
+    out["test_words_per_second"] = (runs[0] * first["test_words_per_second"]
+                                    + runs[1] * second["test_words_per_second"]) / sum(runs)
+    return out
 
 
 def table(points: list[dict]) -> str:

@@ -74,11 +74,15 @@ def task_data(args, task: str, runs: Path) -> Path:
     return Path(args.data)
 
 
-def first_sentences(source: Path, count: int, target: Path) -> Path:
-    """The first `count` blank-line separated sentences of a CoNLL file (-DOCSTART- lines kept as they are)."""
+def sentence_blocks(source: Path) -> list[str]:
+    """The blank-line separated sentences of a CoNLL file, -DOCSTART- blocks left out."""
     blocks = [b for b in source.read_text(encoding="utf-8").split("\n\n") if b.strip()]
-    sentences = [b for b in blocks if not b.strip().startswith("-DOCSTART-")]
-    keep = sentences[:count]
+    return [b for b in blocks if not b.strip().startswith("-DOCSTART-")]
+
+
+def first_sentences(source: Path, count: int, target: Path) -> Path:
+    """The first `count` sentences of a CoNLL file, written to `target`."""
+    keep = sentence_blocks(source)[:count]
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text("\n\n".join(keep) + "\n", encoding="utf-8")
     return target
@@ -86,8 +90,7 @@ def first_sentences(source: Path, count: int, target: Path) -> Path:
 
 def run_point(args, task: str, size: int, runs: Path, extra: list[str]) -> dict:
     data = task_data(args, task, runs)
-    available = sum(1 for b in (data / "train.txt").read_text(encoding="utf-8").split("\n\n")
-                    if b.strip() and not b.strip().startswith("-DOCSTART-"))
+    available = len(sentence_blocks(data / "train.txt"))
     if size > available:
         sys.exit(f"{task}: {size:,} training sentences asked, {data / 'train.txt'} has {available:,}")
     test = data / "test.txt"

@@ -112,15 +112,15 @@ def run_point(args, task: str, size: int, runs: Path, extra: list[str]) -> dict:
 
 
 def merged_points(files: list[Path]) -> list[dict]:
-    """Points of several recorded results, one per task and size; rows keep their file's extra flags in the label."""
+    """Points of several recorded results, one per task and size; rows keep their file's recipe flags in the label."""
     by_point: dict[tuple[str, int], dict] = {}
     for file in files:
         saved = json.loads(file.read_text())
-        flags = " ".join(saved.get("extra") or [])
+        flags = " ".join(recipe_flags(saved.get("extra") or []))
         for point in saved["points"]:
             merged = by_point.setdefault((point["task"], point["sentences"]), {
                 "task": point["task"], "sentences": point["sentences"], "command": [], "rows": []})
-            merged["command"].append(point["command"] + (f" {flags}" if flags else ""))
+            merged["command"].append(point["command"])  # already holds the file's extra flags
             for row in point["rows"]:
                 label = row["method"] + (f" {flags}" if flags else "")
                 rows = merged["rows"]
@@ -134,6 +134,23 @@ def merged_points(files: list[Path]) -> list[dict]:
                              f"{sorted(twice)} recorded in two of the files")
                 rows[same] = pooled(rows[same], {**row, "method": label})
     return sorted(by_point.values(), key=lambda p: (p["task"], p["sentences"]))
+
+
+LABEL_SET_FLAGS = ("--labels-from",)
+
+
+def recipe_flags(extra: list[str]) -> list[str]:
+    """Extra flags that change how a model trains; a flag that only names the label inventory is left out,
+    so a size that needed `--labels-from` stays on its method's line."""
+    kept, skip = [], False
+    for flag in extra:
+        if skip:
+            skip = False
+        elif flag in LABEL_SET_FLAGS:
+            skip = True
+        elif not flag.startswith(tuple(f + "=" for f in LABEL_SET_FLAGS)):
+            kept.append(flag)
+    return kept
 
 
 def row_seeds(row: dict) -> list[int]:

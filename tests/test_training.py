@@ -106,6 +106,23 @@ def test_training_resumes_from_the_last_checkpoint(tiny_train_config, tmp_path):
     assert [e["step"] for e in state["log_history"] if "eval_f1" in e] == [3, 6]
 
 
+def test_epochs_left_unset_grow_on_a_small_training_set_and_the_same_command_resumes(tiny_train_config, tmp_path):
+    from lookright.training.config import auto_epochs
+    from lookright.training.rundir import RUN_FILE
+
+    assert [auto_epochs(n) for n in (250, 500, 1000, 14041)] == [12.0, 6.0, 3.0, 3.0]
+    assert auto_epochs(251) == 12.0  # whole passes, at least 3,000 sentences
+    settings = {"max_steps": -1, "epochs": None, "max_train_sentences": 40, "batch_size": 8, "eval_every": 2}
+    train(tiny_train_config(tmp_path, stop_after_fraction=0.01, **settings))  # 75 epochs x 5 steps; paused at 4
+    state = json.loads((tmp_path / "checkpoints" / "checkpoint-4" / "trainer_state.json").read_text())
+    assert (state["num_train_epochs"], state["max_steps"]) == (75, 375)
+    assert json.loads((tmp_path / RUN_FILE).read_text())["config"]["epochs"] is None  # as asked
+    train(tiny_train_config(tmp_path, stop_after_fraction=0.02, resume=True, **settings))
+    assert (tmp_path / "checkpoints" / "checkpoint-8").is_dir()
+    with pytest.raises(ValueError, match="epochs must be positive"):
+        tiny_train_config(tmp_path, epochs=0).validate()
+
+
 def test_resume_without_checkpoint_is_a_clear_error(tiny_train_config, tmp_path):
     with pytest.raises(LookrightError, match="no checkpoint found"):
         train(tiny_train_config(tmp_path, resume=True))

@@ -76,7 +76,7 @@ def write_report(rows: Sequence[CompareRow], cfg: CompareConfig, output: Path, c
     if not rows:
         return
     base = cfg.base
-    budget = f"{base.max_steps} steps" if base.max_steps > 0 else f"{base.epochs:g} epoch(s)"
+    budget = base.describe_budget()
     setup = (
         f"Training: `{base.train}`" + (f" (first {base.max_train_sentences:,} sentences)" if base.max_train_sentences else "")
         + f", {budget}, batch {base.batch_size}, "

@@ -59,6 +59,10 @@ def train(cfg: TrainConfig, console: Console | None = None) -> TrainResult:
             console.print(f"method {cfg.method}: {len(data.train):,} training sentences -> {resolved.describe()}",
                           soft_wrap=True)
         cfg, method = resolved.validate(), resolved.labelling
+    if cfg.epochs is None:  # recorded unset (`requested`), so the same command resumes the run
+        cfg = cfg.with_epochs(len(data.train))
+        if is_main_process() and cfg.max_steps <= 0:
+            console.print(f"epochs: {len(data.train):,} training sentences -> {cfg.epochs:g} epochs", soft_wrap=True)
     gold = data.gold
     precision = Precision.choose(cfg.precision, cfg.quantize, finetune=cfg.finetune_mode)
     loaded = method.load_model(cfg, gold.labels, precision)

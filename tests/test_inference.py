@@ -187,6 +187,59 @@ def test_cli_predict_streams_txt_and_conll_files(tagger, trained_dir, conll2003,
     assert [[lab for _, lab in rows] for rows in got] == tagger.tag_words([s.tokens for s in sentences])
 
 
+def test_predict_output_never_replaces_the_input_or_an_earlier_result_unasked(trained_dir, real_sentences, tmp_path):
+    from lookright.errors import LookrightError
+
+    txt = tmp_path / "in.txt"
+    txt.write_text("\n".join(real_sentences[:6]) + "\n", encoding="utf-8")
+    before = txt.read_bytes()
+    runner = CliRunner()
+    predict = ["predict", "--model", str(trained_dir), "--input", str(txt), "--precision", "fp32", "--output"]
+    same = runner.invoke(app, [*predict, str(txt), "--overwrite"])
+    assert isinstance(same.exception, LookrightError) and "is the --input file" in str(same.exception)
+    assert txt.read_bytes() == before
+    out = tmp_path / "out.jsonl"
+    out.write_text("yesterday's results\n", encoding="utf-8")
+    kept = runner.invoke(app, [*predict, str(out)])
+    assert isinstance(kept.exception, LookrightError) and "--overwrite" in str(kept.exception)
+    assert out.read_text(encoding="utf-8") == "yesterday's results\n"
+    replaced = runner.invoke(app, [*predict, str(out), "--overwrite"])
+    assert replaced.exit_code == 0, replaced.output
+    assert [json.loads(line)["text"] for line in out.read_text(encoding="utf-8").splitlines()] == real_sentences[:6]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.txt", "out.jsonl"]  # no .partial left behind
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "label-studio"])
+def test_a_failure_mid_predict_keeps_the_results_so_far_apart_and_the_old_output_intact(
+    trained_dir, real_sentences, tmp_path, monkeypatch, fmt
+):
+    from lookright.inference import streaming
+
+    real = streaming.tag_stream
+
+    def failing(*args, **kwargs):  # the disk fills up, or the machine is preempted, after 5 texts
+        for k, pair in enumerate(real(*args, **kwargs)):
+            if k == 5:
+                raise OSError(28, "No space left on device")
+            yield pair
+
+    monkeypatch.setattr(streaming, "tag_stream", failing)
+    txt = tmp_path / "in.txt"
+    txt.write_text("\n".join(real_sentences[:12]) + "\n", encoding="utf-8")
+    out = tmp_path / "out.json"
+    out.write_text("an earlier run's results\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["predict", "--model", str(trained_dir), "--input", str(txt), "--output", str(out),
+                                      "--overwrite", "--format", fmt, "--chunk-size", "2"])
+    assert isinstance(result.exception, OSError)
+    assert out.read_text(encoding="utf-8") == "an earlier run's results\n"  # not replaced by a partial file
+    partial = tmp_path / "out.json.partial"
+    text = partial.read_text(encoding="utf-8")
+    records = json.loads(text) if fmt == "label-studio" else [json.loads(line) for line in text.splitlines()]
+    got = [r["data"]["text"] if fmt == "label-studio" else r["text"] for r in records]
+    assert got == real_sentences[:5]  # everything tagged before the failure, nothing more
+    assert "stopped after 5 result(s)" in result.output
+
+
 def test_cli_predict_rejects_an_unknown_format(trained_dir):
     result = CliRunner().invoke(app, ["predict", "--model", str(trained_dir), "--format", "xml", "text"])
     assert result.exit_code != 0

@@ -110,3 +110,25 @@ def main() -> None:
             raise
         print_plain(err, f"{error}  (set LOOKRIGHT_DEBUG=1 for a traceback)", label="error: ", label_style="bold red")
         raise SystemExit(2) from None
+
+
+def check_output_file(output: Path, input_file: Path | None, overwrite: bool) -> None:
+    """Before the model loads: `--output` can be written, is not the file being read, and replaces an
+    existing file only when asked (results of an earlier run are work too)."""
+    from ..outputs import require_writable_file
+
+    if input_file is not None and output.exists() and input_file.exists() and os.path.samefile(output, input_file):
+        raise LookrightError(f"{output}: --output is the --input file; writing there would replace the texts being "
+                             "tagged, give another file")
+    if output.exists() and not overwrite:
+        raise LookrightError(f"{output}: --output exists; add --overwrite to replace it (it is replaced only once "
+                             "every text is tagged)")
+    require_writable_file(output)
+
+
+def report_partial(writer: Any, output: Path | None) -> None:
+    """After a failure mid-output: say where the results written so far are, and that OUTPUT is untouched."""
+    kept = writer.abort()
+    if kept is not None:
+        print_plain(err, f"stopped after {writer.written:,} result(s): they are in {kept}; {output} was not written",
+                    label="error: ", label_style="bold red")

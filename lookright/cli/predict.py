@@ -10,7 +10,7 @@ import typer
 
 from ..console import print_plain
 from . import common
-from .common import ModelDir, Opt, ScorePrecision, ScoreQuantize, app
+from .common import ModelDir, Opt, ScorePrecision, ScoreQuantize, app, check_output_file, report_partial
 
 
 @app.command()
@@ -22,7 +22,11 @@ def predict(
         Opt("--input", help="File to tag, streamed: .txt (one text per line), .jsonl, CoNLL, CoNLL-U or an annotation "
             "tool's file (Label Studio .json, doccano/Prodigy .jsonl, .spacy: their texts)."),
     ] = None,
-    output: Annotated[Path | None, Opt("--output", help="Write results here instead of stdout.")] = None,
+    output: Annotated[
+        Path | None,
+        Opt("--output", help="Write results here instead of stdout (named so only once every text is tagged)."),
+    ] = None,
+    overwrite: Annotated[bool, Opt("--overwrite", help="Replace an existing --output file.")] = False,
     input_format: Annotated[
         str,
         Opt("--input-format", help="auto (by extension: .txt is one text per line, refused if it looks like CoNLL columns), "
@@ -47,8 +51,6 @@ def predict(
 
     from ..inference import Tagger, streaming, writers
     from ..inference.streaming import Item, check_inputs, count_lines, iter_inputs, tag_stream
-    from ..outputs import require_writable_file
-
     if not texts and input_file is None:
         raise typer.BadParameter("give texts as arguments or --input FILE")
     if output_format not in writers.OUTPUT_FORMATS:
@@ -60,7 +62,7 @@ def predict(
     if input_file is not None and not input_file.is_file():
         raise typer.BadParameter(f"{input_file}: no such file")
     if output is not None:
-        require_writable_file(output)
+        check_output_file(output, input_file, overwrite)
     reader = None
     if input_file is not None:  # before the model loads: a CoNLL file named .txt, or a bad line, fails now
         reader = streaming.input_format(input_file, input_format)
@@ -88,8 +90,10 @@ def predict(
                 writer.write(tagged)
                 if item.line is not None:
                     progress.update(task, completed=item.line)
-    finally:
-        writer.close()
+    except BaseException:
+        report_partial(writer, output)
+        raise
+    writer.close()
     if writer.skipped:
         print_plain(common.err, f"{writer.skipped} text(s) without words (blank lines) got no {output_format} record")
 

@@ -9,7 +9,7 @@ import typer
 
 from ..console import print_plain
 from . import common
-from .common import ModelDir, Opt, ScorePrecision, ScoreQuantize, app
+from .common import ModelDir, Opt, ScorePrecision, ScoreQuantize, app, check_output_file, report_partial
 
 SELECT_FORMATS = ("jsonl", "label-studio", "doccano")
 
@@ -21,6 +21,7 @@ def select(
         Path, Opt("--input", help="Unlabelled texts: .txt (one per line), .jsonl, CoNLL or an annotation tool's file.")
     ],
     output: Annotated[Path, Opt("--output", "-o", help="Where the selected, pre-annotated texts go.")],
+    overwrite: Annotated[bool, Opt("--overwrite", help="Replace an existing --output file.")] = False,
     top: Annotated[int, Opt("--top", help="How many texts to select.")] = 200,
     strategy: Annotated[
         str,
@@ -49,7 +50,6 @@ def select(
     from ..inference.selection import STRATEGIES, check_strategy
     from ..inference.selection import select as run_select
     from ..modeling.artifact import ModelCard
-    from ..outputs import require_writable_file
 
     if top < 1:
         raise typer.BadParameter("--top must be at least 1")
@@ -61,7 +61,7 @@ def select(
         raise typer.BadParameter(f"--input-format must be one of {', '.join(streaming.INPUT_FORMATS)}")
     if not input_file.is_file():
         raise typer.BadParameter(f"{input_file}: no such file")
-    require_writable_file(output)
+    check_output_file(output, input_file, overwrite)
     reader = streaming.input_format(input_file, input_format)  # before the model loads: a bad line fails now
     streaming.check_inputs(input_file, reader)
     card = ModelCard.read(model)
@@ -85,8 +85,10 @@ def select(
             meta = {"uncertainty": record.uncertainty, "strategy": strategy, "index": record.index,
                     "line": lines[record.index]}
             writer.write(record.tagged, meta)
-    finally:
-        writer.close()
+    except BaseException:
+        report_partial(writer, output)
+        raise
+    writer.close()
     empty = f", {selection.empty} without words not ranked" if selection.empty else ""
     print_plain(common.err, f"selected {len(selection.records)} of {selection.seen} texts by {strategy}{empty}: "
                 f"{output}")

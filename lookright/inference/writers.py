@@ -1,7 +1,8 @@
 """Tagged texts written in the format of the tool that reads them next: lookright JSONL, CoNLL,
 Label Studio pre-annotations, doccano JSONL or a spaCy DocBin.
 
-One writer per output, fed one result at a time (`write`), finished with `close()`: Label Studio's
+One writer per output, fed one result at a time (`write`), finished with `close()` (`abort()` after a
+failure: the results so far stay in `OUTPUT.partial`, OUTPUT is not written): Label Studio's
 JSON list is streamed (`[`, tasks, `]`), a DocBin is saved when closed. Every file written here
 reads back through `lookright.data.readers` with the same spans, character for character. A text
 without words (a blank input line) is kept by JSONL and CoNLL, in place; the annotation tools get
@@ -11,6 +12,7 @@ counts them so the caller can say so.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -31,6 +33,14 @@ class ResultWriter(Protocol):
     def write(self, tagged: TaggedText, meta: dict[str, Any] | None = None) -> None: ...
 
     def close(self) -> None: ...
+
+
+class OutputWriter(ResultWriter, Protocol):
+    """What `open_writer` returns: a writer that also stops cleanly after a failure."""
+
+    written: int
+
+    def abort(self) -> Path | None: ...
 
 
 def text_score(tagged: TaggedText) -> float | None:
@@ -86,25 +96,55 @@ class _Tool:
         self.writer.close()
 
 
-class _Closing:
-    """Closes the file it writes to after the writer is done (not stdout)."""
+PARTIAL_SUFFIX = ".partial"
 
-    def __init__(self, writer: ResultWriter, handle: IO[str] | None) -> None:
-        self.writer, self.handle = writer, handle
+
+def partial_path(output: str | os.PathLike) -> Path:
+    """Where results go while they are written: beside OUTPUT, renamed to it only once all are in."""
+    output = Path(output)
+    return output.with_name(output.name + PARTIAL_SUFFIX)
+
+
+class _Closing:
+    """Closes the file it writes to once the writer is done, and only then names it OUTPUT.
+
+    Results go to `OUTPUT.partial` until `close()` renames it: a crash, a full disk or Ctrl-C never
+    leaves a file at OUTPUT that looks complete, a file already at OUTPUT stays as it was, and
+    `abort()` keeps what was written in the `.partial` file (a Label Studio list closed, so it loads).
+    """
+
+    def __init__(self, writer: ResultWriter, handle: IO[str] | None, output: Path | None = None) -> None:
+        self.writer, self.handle, self.output, self.written = writer, handle, output, 0
 
     @property
     def skipped(self) -> int:
         return self.writer.skipped
 
+    @property
+    def partial(self) -> Path | None:
+        return partial_path(self.output) if self.output is not None else None
+
     def write(self, tagged: TaggedText, meta: dict[str, Any] | None = None) -> None:
         self.writer.write(tagged, meta)
+        self.written += 1
 
-    def close(self) -> None:
+    def _finish(self) -> None:
         try:
             self.writer.close()
         finally:
             if self.handle is not None:
                 self.handle.close()
+
+    def close(self) -> None:
+        self._finish()
+        if self.output is not None:
+            os.replace(self.partial, self.output)
+
+    def abort(self) -> Path | None:
+        """Stop writing after a failure: the `.partial` file holding what was written, if any."""
+        with contextlib.suppress(Exception):  # the failure being reported matters more than this one
+            self._finish()
+        return self.partial if self.partial is not None and self.partial.exists() else None
 
 
 def open_writer(
@@ -114,7 +154,7 @@ def open_writer(
     version: str = "lookright",
     from_name: str = "label",
     to_name: str = "text",
-) -> ResultWriter:
+) -> OutputWriter:
     """A writer of `fmt` to `output` (None: stdout; a DocBin needs a file). `version`, `from_name` and
     `to_name` fill Label Studio's `model_version` and the names of its labels and text tags."""
     if fmt not in OUTPUT_FORMATS:
@@ -124,8 +164,9 @@ def open_writer(
             raise ValueError(f"format {fmt} writes a binary file: give an output file (--output x.spacy)")
         from ..data.annotation.docbin import DocBinWriter
 
-        return _Tool(DocBinWriter(output))
-    handle = open(output, "w", encoding="utf-8") if output is not None else None  # noqa: SIM115 - closed by _Closing
+        return _Closing(_Tool(DocBinWriter(partial_path(output))), None, Path(output))
+    handle = (open(partial_path(output), "w", encoding="utf-8")  # noqa: SIM115 - closed by _Closing
+              if output is not None else None)
     stream = handle if handle is not None else sys.stdout
     if fmt == "label-studio":
         from ..data.annotation.label_studio import LabelStudioWriter
@@ -138,4 +179,4 @@ def open_writer(
         writer = _Tool(DoccanoWriter(stream))
     else:
         writer = _Lines(stream, fmt)
-    return _Closing(writer, handle)
+    return _Closing(writer, handle, Path(output) if output is not None else None)

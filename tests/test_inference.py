@@ -240,6 +240,28 @@ def test_a_failure_mid_predict_keeps_the_results_so_far_apart_and_the_old_output
     assert "stopped after 5 result(s)" in result.output
 
 
+def test_predict_tags_a_conllu_files_own_words_when_its_text_comment_splits_otherwise(tagger, trained_dir, tmp_path):
+    conllu = tmp_path / "ud.conllu"
+    conllu.write_text(
+        "# text = Don't stop.\n1-2\tDon't\t_\t_\t_\t_\t_\t_\t_\t_\n1\tDo\tdo\tAUX\t_\t_\t3\taux\t_\t_\n"
+        "2\tn't\tnot\tPART\t_\t_\t3\tadvmod\t_\t_\n3\tstop\tstop\tVERB\t_\t_\t0\troot\t_\tSpaceAfter=No\n"
+        "4\t.\t.\tPUNCT\t_\t_\t3\tpunct\t_\t_\n\n"
+        "# text =\n1\tPeter\tPeter\tPROPN\t_\t_\t0\troot\t_\t_\n2\tBlackburn\tBlackburn\tPROPN\t_\t_\t1\tflat\t_\t_\n\n"
+        "# text = EU rejects German call .\n" + "".join(
+            f"{k + 1}\t{w}\t_\tX\t_\t_\t0\tdep\t_\t_\n" for k, w in enumerate("EU rejects German call .".split())),
+        encoding="utf-8",
+    )
+    out = tmp_path / "out.jsonl"
+    result = CliRunner().invoke(app, ["predict", "--model", str(trained_dir), "--input", str(conllu), "--output", str(out),
+                                      "--precision", "fp32"])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    words = [["Do", "n't", "stop", "."], ["Peter", "Blackburn"], ["EU", "rejects", "German", "call", "."]]
+    assert [[w["text"] for w in r["words"]] for r in rows] == words  # the treebank's words, none lost
+    assert rows[2]["text"] == "EU rejects German call ."  # a text that splits into the words is kept
+    assert [[w["label"] for w in r["words"]] for r in rows] == tagger.tag_words(words)
+
+
 def test_cli_predict_rejects_an_unknown_format(trained_dir):
     result = CliRunner().invoke(app, ["predict", "--model", str(trained_dir), "--format", "xml", "text"])
     assert result.exit_code != 0

@@ -56,3 +56,45 @@ def test_evaluate_and_predict_read_their_input_before_loading_the_model(trained_
     texts.write_text('{"text": "EU rejects German call."}\n' * 3 + '{"text": 5}\n')
     result = CliRunner().invoke(app, ["predict", "--model", str(trained_dir), "--input", str(texts)])
     assert isinstance(result.exception, DataError) and str(result.exception).startswith(f"{texts}:4: ")
+
+
+SPACED_WORDS = {
+    "jsonl tokens": ("t.jsonl", '{"tokens": ["EU", "rejects"]}\n{"tokens": ["New York", "wins"]}\n', 2, "tokens[0]"),
+    "TAB CoNLL": ("t.conll", "EU\tB-ORG\n\nNew York\tB-LOC\n", 3, "token (column 0)"),
+    "TAB CoNLL, NBSP at the edge": ("t.conll", "EU\tB-ORG\nParis\u00a0\tB-LOC\n", 2, "token (column 0) 'Paris\\xa0'"),
+    "CoNLL-U form": ("t.conllu", "1\tEU\teu\tPROPN\t_\t_\t0\troot\t_\t_\n2\t500 000\t_\tNUM\t_\t_\t1\tnummod\t_\t_\n",
+                     2, "word form"),
+}
+
+
+@pytest.mark.parametrize("case", SPACED_WORDS)
+def test_a_word_with_whitespace_in_it_is_refused_at_its_line_before_the_model_loads(
+    case, trained_dir, tmp_path, no_model_loads
+):
+    name, text, line, what = SPACED_WORDS[case]
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    result = CliRunner().invoke(app, ["predict", "--model", str(trained_dir), "--input", str(path)])
+    assert isinstance(result.exception, DataError)
+    message = str(result.exception)
+    assert message.startswith(f"{path}:{line}: {what}") and "contains whitespace" in message
+
+
+@pytest.mark.parametrize("typo", ["B-", "I", "b-PER", "B_PER"])
+def test_one_mistyped_span_tag_is_an_error_at_its_sentence_not_a_switch_to_per_word_tags(
+    typo, tiny_train_config, conll2003, tmp_path, no_model_loads
+):
+    from lookright.data.prepare import input_scheme
+    from lookright.data.readers import read_conll
+
+    head = (conll2003 / "train.txt").read_text(encoding="utf-8").split("\n\n")[:30]
+    bad = tmp_path / "train.conll"
+    bad.write_text("\n\n".join(head) + f"\n\nMoscow NNP B-NP {typo}\nsaid VBD B-VP O\n", encoding="utf-8")
+    line = bad.read_text(encoding="utf-8").splitlines().index(f"Moscow NNP B-NP {typo}") + 1
+    with pytest.raises(DataError) as refused:
+        train(tiny_train_config(tmp_path / "run", train=str(bad), max_train_sentences=None))
+    message = str(refused.value)
+    assert message.startswith(f"{bad}:{line}: word 0 ('Moscow') has tag {typo!r}") and "--scheme NONE" in message
+    sentences = read_conll(bad, label_column=3)
+    assert input_scheme(sentences, "NONE") == "NONE"  # declared: every tag a label of its own, as asked
+    assert input_scheme(read_conll(bad, label_column=1), None) == "NONE"  # POS tags: no span tags, no error

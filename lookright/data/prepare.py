@@ -10,7 +10,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..errors import DataError
-from .schemes import convert_tags, detect_scheme, invalid_transitions, normalize_scheme
+from .schemes import (
+    convert_tags,
+    detect_scheme,
+    invalid_transitions,
+    is_near_miss_span_tag,
+    is_span_tag,
+    normalize_scheme,
+)
 from .sentence import Sentence
 
 
@@ -74,10 +81,34 @@ def require_tags(sentences: Sequence[Sentence], what: str) -> None:
 
 
 def input_scheme(sentences: Sequence[Sentence], declared: str | None) -> str:
-    """The scheme the file is written in: declared by the user or detected from its tags."""
+    """The scheme the file is written in: declared by the user or detected from its tags.
+
+    One mistyped tag (`B-`, a bare `I`, `b-PER`) among span tags would make the whole file look
+    like per-word tags (NONE) and every span be learnt as separate labels: that tag is an error at
+    its sentence instead, unless the user declares the scheme.
+    """
     if declared:
         return normalize_scheme(declared)
-    return detect_scheme(s.tags for s in sentences if s.tags)
+    scheme = detect_scheme(s.tags for s in sentences if s.tags)
+    if scheme == "NONE":
+        _refuse_a_mistyped_span_tag(sentences)
+    return scheme
+
+
+def _refuse_a_mistyped_span_tag(sentences: Sequence[Sentence]) -> None:
+    example = next((t for s in sentences for t in s.tags or [] if t != "O" and is_span_tag(t)), None)
+    if example is None:
+        return  # no span tags at all: POS-style tags, NONE is right
+    for s in sentences:
+        for k, tag in enumerate(s.tags or []):
+            if is_near_miss_span_tag(tag):
+                raise DataError(
+                    f"word {k} ({s.tokens[k]!r}) has tag {tag!r}, a malformed span tag, while the file's other tags "
+                    f"are span tags such as {example!r}; fix it (B-TYPE, I-TYPE or O), or pass --scheme NONE to learn "
+                    "every tag as a label of its own",
+                    s.source,
+                    s.line,
+                )
 
 
 def model_scheme(source_scheme: str, requested: str) -> str:

@@ -11,6 +11,7 @@ import json
 import os
 import re
 from collections.abc import Iterator
+from itertools import pairwise
 from pathlib import Path
 
 from ..errors import DataError
@@ -31,8 +32,20 @@ _CONLLU_ID = re.compile(r"\d+|\d+-\d+|\d+\.\d+")
 def _conll_fields(line: str) -> list[str]:
     """Columns of a CoNLL line: TAB-separated (fields stripped) when it has a TAB, else on spaces."""
     if "\t" in line:
-        return [field.strip() for field in line.split("\t")]
+        return [field.strip(_CONLL_BLANK) for field in line.split("\t")]  # a word's own NBSP etc. stay: refused
     return re.split(r"[ \t]+", line.strip(_CONLL_BLANK))
+
+
+def _spaced(word: str) -> str | None:
+    """The first whitespace character inside `word` (a space, TAB, NBSP...), as the message names it."""
+    return next((repr(c) for c in word if c.isspace()), None)
+
+
+def _require_word(word: str, what: str, path: PathLike, line: int) -> None:
+    """Words are whitespace-free (tokenisation and character offsets rely on it): refused at their line."""
+    if (space := _spaced(word)) is not None:
+        raise DataError(f"{what} {word!r} contains whitespace ({space}); words are whitespace-free: remove it "
+                        "or split the token into words, each with its own tag", path, line)
 
 
 def _column(index: int, count: int, what: str, path: PathLike, line: int) -> int:
@@ -85,6 +98,7 @@ def iter_conll(
             raise DataError(f"expected {width} columns (as on the first token line), found {len(fields)}", path, number)
         if not fields[token_at]:
             raise DataError(f"empty token (column {token_at})", path, number)
+        _require_word(fields[token_at], f"token (column {token_at})", path, number)
         if not tokens:
             first = number
         tokens.append(fields[token_at])
@@ -139,6 +153,7 @@ def iter_conllu(path: PathLike, column: str | None = "upos") -> Iterator[Sentenc
             continue
         if not fields[1]:
             raise DataError("empty word form", path, number)
+        _require_word(fields[1], "word form", path, number)
         if not tokens:
             first = number
         tokens.append(fields[1])
@@ -166,6 +181,8 @@ def _from_tokens(obj: dict, path: PathLike, line: int) -> Sentence:
     if "spans" in obj:
         raise DataError("give either 'tokens' (with 'tags') or 'text' (with 'spans'), not both", path, line)
     tokens = _string_list(obj["tokens"], "tokens", path, line)
+    for k, token in enumerate(tokens):
+        _require_word(token, f"tokens[{k}]", path, line)
     tags = obj.get("tags")
     if tags is not None:
         tags = _string_list(tags, "tags", path, line)
@@ -195,7 +212,7 @@ def _from_text(obj: dict, path: PathLike, line: int) -> Sentence:
             raise DataError(problem, path, line)
         spans.append((start, end, label, k))
     spans.sort()
-    for (s1, e1, _, k1), (s2, e2, _, k2) in zip(spans, spans[1:]):
+    for (s1, e1, _, k1), (s2, e2, _, k2) in pairwise(spans):
         if s2 < e1:
             raise DataError(f"spans[{k1}] [{s1}, {e1}) and spans[{k2}] [{s2}, {e2}) overlap", path, line)
     offsets = split_words(text, [edge for s, e, _, _ in spans for edge in (s, e)])

@@ -7,6 +7,7 @@ often invalid) and repairs it the way conlleval does, so reported scores match t
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -244,6 +245,20 @@ def detect_scheme(tag_sequences: Iterable[Sequence[str]]) -> str:
     if "B" in prefixes:
         return IOB1 if iob1_breaks < iob2_breaks else IOB2
     return IO
+
+
+_NEAR_MISS = re.compile(r"(?i)o|[bieslu](?:[-_:.].*)?")
+
+
+def is_span_tag(tag: str) -> bool:
+    """`O` or `P-TYPE` with P one of B/I/E/S/L/U: what span schemes are written in."""
+    prefix, dash, kind = tag.partition("-")
+    return tag == "O" or (bool(dash) and bool(kind) and prefix in ("B", "I", "E", "S", "L", "U"))
+
+
+def is_near_miss_span_tag(tag: str) -> bool:
+    """A tag that looks like a mistyped span tag (`B-`, a bare `I`, `b-PER`, `B_PER`, `o`), not a POS tag."""
+    return not is_span_tag(tag) and _NEAR_MISS.fullmatch(tag) is not None
 
 
 def normalize_tags(tags: Sequence[str], scheme: str) -> list[str]:

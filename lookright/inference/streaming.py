@@ -16,7 +16,9 @@ from typing import IO
 
 from ..data.annotation import TOOL_FORMATS
 from ..data.readers import count_lines, iter_data, text_lines
+from ..data.sentence import Sentence
 from ..data.sniff import column_evidence
+from ..data.words import split_words
 from ..errors import DataError
 from .tagger import TaggedText, Tagger
 
@@ -78,7 +80,18 @@ def iter_inputs(path: str | os.PathLike, fmt: str = "auto") -> Iterator[Item]:
         yield from iter_text_lines(path)
         return
     for sentence in iter_data(path, fmt=fmt, label_column=None):
-        yield Item(sentence.text if sentence.text is not None else sentence.tokens, sentence.line)
+        yield Item(sentence.text if _text_holds_the_words(sentence) else sentence.tokens, sentence.line)
+
+
+def _text_holds_the_words(sentence: Sentence) -> bool:
+    """Tag the raw text (spans get offsets into it) only when it splits into exactly the file's words.
+
+    A CoNLL-U `# text =` line often does not (`don't` vs the treebank's `do` `n't`, or an empty or
+    stale comment): then the words are tagged, one label each, as they are in the file.
+    """
+    if sentence.text is None:
+        return False
+    return [sentence.text[s:e] for s, e in split_words(sentence.text)] == sentence.tokens
 
 
 def check_inputs(path: str | os.PathLike, fmt: str = "auto") -> int:

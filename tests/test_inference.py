@@ -248,7 +248,7 @@ def test_predict_tags_a_conllu_files_own_words_when_its_text_comment_splits_othe
         "4\t.\t.\tPUNCT\t_\t_\t3\tpunct\t_\t_\n\n"
         "# text =\n1\tPeter\tPeter\tPROPN\t_\t_\t0\troot\t_\t_\n2\tBlackburn\tBlackburn\tPROPN\t_\t_\t1\tflat\t_\t_\n\n"
         "# text = EU rejects German call .\n" + "".join(
-            f"{k + 1}\t{w}\t_\tX\t_\t_\t0\tdep\t_\t_\n" for k, w in enumerate("EU rejects German call .".split())),
+            f"{k + 1}\t{w}\t_\tX\t_\t_\t0\tdep\t_\t_\n" for k, w in enumerate(["EU", "rejects", "German", "call", "."])),
         encoding="utf-8",
     )
     out = tmp_path / "out.jsonl"

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import shlex
 import subprocess
 import sys
@@ -281,6 +280,8 @@ def main() -> None:
     import torch
     import transformers
 
+    from lookright.modeling.hardware import cpu_features, cpu_model
+
     results = Path(args.results)
     results.mkdir(parents=True, exist_ok=True)
     data = "; ".join(f"{TITLES[t]}: " + (
@@ -293,7 +294,7 @@ def main() -> None:
                else "the whole test set")
             + f". Extra flags: `{shlex.join(extra) or 'none'}`. sd = sample standard deviation over the seeds.\n\n"
             + table(points)
-            + f"\nHardware: {platform.processor() or platform.machine()}, CPU only, torch {torch.__version__} "
+            + f"\nHardware: {cpu_model()} ({cpu_features()}), CPU only, torch {torch.__version__} "
               f"({torch.get_num_threads()} threads), transformers {transformers.__version__}; runs one after another.\n")
     if args.note:
         text += f"\n{args.note}\n"

@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shlex
 import subprocess
 import sys
@@ -47,7 +46,10 @@ def main() -> None:
     parser.add_argument("--data", default=str(HERE.parent.parent / "shared" / "data"), help="folder with conll2003/")
     parser.add_argument("--targets", default="demo,test")
     parser.add_argument("--results", default=str(HERE / "results"))
+    parser.add_argument("--name", default="make_wall_time", help="file name of the record (another CPU, another name)")
     args = parser.parse_args()
+    from lookright.modeling.hardware import cpu_features, cpu_model
+
     data = Path(args.data).resolve()
     logs = Path(tempfile.mkdtemp(prefix="make-wall-time-"))
     rows = []
@@ -56,10 +58,10 @@ def main() -> None:
             rows.append(run(Path(checkout).resolve(), target, data, logs / f"{target}-{k}.log"))
             print(json.dumps(rows[-1]), flush=True)
     result = {"command": "python bench/make_wall_time.py " + shlex.join(sys.argv[1:]), "rows": rows,
-              "hardware": f"{platform.machine()}, {os.cpu_count()} CPU cores"}
+              "hardware": f"{cpu_model()}, {os.cpu_count()} CPU cores, {cpu_features()}"}
     results = Path(args.results)
     results.mkdir(parents=True, exist_ok=True)
-    (results / "make_wall_time.json").write_text(json.dumps(result, indent=2) + "\n")
+    (results / f"{args.name}.json").write_text(json.dumps(result, indent=2) + "\n")
     lines = ["# Wall time of `make demo` and `make test`, checkouts run one after another\n",
              f"{result['hardware']}.\n", "| target | commit | seconds | vs first checkout | exit | last line |",
              "|---|---|---|---|---|---|"]
@@ -68,7 +70,7 @@ def main() -> None:
         lines.append(f"| {row['target']} | {row['commit']} | {row['seconds']:,.0f} | {row['seconds'] / first['seconds']:.2f}x | "
                      f"{row['exit_code']} | {row['last_line'].replace('|', '/')} |")
     lines += ["", f"Command: `{result['command']}`", ""]
-    (results / "make_wall_time.md").write_text("\n".join(lines))
+    (results / f"{args.name}.md").write_text("\n".join(lines))
     print("\n".join(lines))
 
 

@@ -8,6 +8,8 @@ and is no faster than fp32. `precision="auto"` uses this to pick bf16 on CPUs th
 from __future__ import annotations
 
 import functools
+import platform
+from pathlib import Path
 
 import torch
 
@@ -34,3 +36,14 @@ def cpu_features() -> dict[str, bool]:
         if probe is not None:
             out[name.removeprefix("_is_").removesuffix("_supported")] = bool(probe())
     return out
+
+
+def cpu_model() -> str:
+    """The CPU's marketing name (Linux /proc/cpuinfo), so a benchmark record says which chip ran it."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()

@@ -8,6 +8,12 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # `make test` runs one worker per core (pytest-xdist); each worker and the processes it starts
+    # then compute on one thread, instead of every worker contending for all the cores.
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    os.environ.setdefault("MKL_NUM_THREADS", "1")
+
 REPO = Path(__file__).resolve().parents[1]
 # Real data is never committed (licences): tests read it from ../shared/data or $LOOKRIGHT_DATA.
 DATA = Path(os.environ.get("LOOKRIGHT_DATA", REPO.parent / "shared" / "data"))

@@ -21,6 +21,7 @@ from lookright.inference import Tagger
 from lookright.modeling import hardware, loading
 from lookright.modeling.artifact import ModelCard
 from lookright.modeling.loading import Precision, training_attention
+from lookright.unmasking.state import find_decoder
 
 
 @pytest.mark.parametrize("native", [True, False])
@@ -187,3 +188,60 @@ def test_lora_training_on_a_cpu_uses_the_fast_dropout_with_the_configured_rate(t
     dropouts = [m for m in wrapped.modules() if isinstance(m, CpuDropout)]
     assert len(dropouts) == 7 * model.config.num_hidden_layers and {d.p for d in dropouts} == {0.07}
     assert not any(type(m) is torch.nn.Dropout and m.p == 0.07 for m in wrapped.modules())
+
+
+def test_lora_layers_skip_the_input_copy_under_autocast_and_compute_the_same(tiny_model_dir):
+    """Under bf16 autocast peft's cast of each LoRA input to the fp32 adapters is a wasted copy: it is
+    skipped there (same outputs) and kept without autocast, where a bf16 input needs it."""
+    from peft.tuners.lora.layer import Linear as LoraLinear
+
+    from lookright.modeling.adapters import CastOutsideAutocast, LoraSettings, add_lora
+
+    bf16 = Precision.choose("bf16", "none", "cpu")
+    model = loading.load_token_classifier(tiny_model_dir, ["O", "B-X", "I-X"], precision=bf16)
+    wrapped = add_lora(model, LoraSettings())
+    layer = next(m for m in wrapped.modules() if isinstance(m, LoraLinear))
+    torch.manual_seed(0)
+    for parameter in layer.lora_B.parameters():  # peft starts B at zero: make the adapter count
+        torch.nn.init.normal_(parameter)
+    layer.eval()
+    x = torch.randn(2, 5, layer.in_features, dtype=torch.bfloat16)
+    casts = []  # the dtype the adapter path receives
+    handle = layer.lora_dropout["default"].register_forward_pre_hook(lambda module, args: casts.append(args[0].dtype))
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        assert not layer.cast_input_dtype_enabled
+        skipped = layer(x)
+        layer.cast_input_dtype_enabled = True  # peft's own behaviour, for comparison
+        cast = layer(x)
+    handle.remove()
+    assert casts == [torch.bfloat16, torch.float32]
+    assert torch.equal(skipped, cast)
+    layer.cast_input_dtype_enabled = CastOutsideAutocast()
+    assert layer.cast_input_dtype_enabled and layer(x).dtype == torch.bfloat16  # no autocast: cast, no dtype error
+
+
+def test_sibling_lora_layers_share_one_dropout_draw_and_no_layer_reuses_its_own(tiny_model_dir):
+    """q, k and v adapters read one tensor and take one mask (as peft's fused qkv adapters do); the
+    next forward pass, or the same layer called again, draws anew; a copied model carries no draw."""
+    import copy
+
+    from lookright.modeling.adapters import CpuDropout, LoraSettings, add_lora
+
+    fp32 = Precision.choose("fp32", "none", "cpu")
+    model = loading.load_token_classifier(tiny_model_dir, ["O", "B-X", "I-X"], precision=fp32)
+    wrapped = add_lora(model, LoraSettings(dropout=0.3))
+    block = find_decoder(wrapped).layers[0]
+    q, k, v, o = (block.self_attn.get_submodule(f"{n}_proj").lora_dropout["default"] for n in "qkvo")
+    assert isinstance(q, CpuDropout) and q.shared is k.shared is o.shared
+    wrapped.train()
+    x = torch.randn(4, 9, 32)
+    first_q, first_k, first_v = q(x), k(x), v(x)
+    assert first_k is first_q and first_v is first_q and (first_q == 0).any()
+    assert not torch.equal(q(x), first_q)  # q again: a new draw, which k then shares
+    assert torch.equal(k(x), q.shared.output)
+    assert not torch.equal(o(x.clone()), first_q)  # another tensor: its own draw
+    drawn = q(x)
+    x.mul_(2)  # changed in place since q's draw: k must not take it
+    assert k(x) is not drawn
+    assert copy.deepcopy(wrapped).get_submodule(
+        "base_model.model.model.layers.0.self_attn.q_proj.lora_dropout.default").shared.output is None

@@ -44,6 +44,38 @@ def names_in_blocks(model: nn.Module, leaves: Sequence[str], blocks: Sequence[in
     return names
 
 
+class SharedMask:
+    """The last dropout draw of one model, for the sibling LoRA layers that read the same input.
+
+    q, k and v projections (and gate and up) are called one after another on one tensor; their
+    adapters then take one dropout mask, as peft gives the adapter of a fused qkv projection
+    (GPT-NeoX, Phi-3) and loralib's merged layers do. A layer never reuses a draw it has taken, so
+    each adapter still sees a fresh mask per forward pass.
+    """
+
+    def __init__(self) -> None:
+        self.source: torch.Tensor | None = None
+        self.version = -1
+        self.p = -1.0
+        self.output: torch.Tensor | None = None
+        self.takers: set[int] = set()
+
+    def take(self, x: torch.Tensor, p: float, taker: nn.Module) -> torch.Tensor | None:
+        if self.source is x and self.version == x._version and self.p == p and id(taker) not in self.takers:
+            self.takers.add(id(taker))
+            return self.output
+        return None
+
+    def keep(self, x: torch.Tensor, p: float, output: torch.Tensor, taker: nn.Module) -> None:
+        self.source, self.version, self.p, self.output, self.takers = x, x._version, p, output, {id(taker)}
+
+    def __deepcopy__(self, memo) -> SharedMask:  # a copied model starts without a draw (nor its graph)
+        return SharedMask()
+
+    def __getstate__(self) -> dict:
+        return SharedMask().__dict__
+
+
 class CpuDropout(nn.Module):
     """Inverted dropout whose random bits cost a quarter of torch's on a CPU.
 
@@ -51,37 +83,69 @@ class CpuDropout(nn.Module):
     dropout spends ~4 ns per element in its Bernoulli sampler: a third of a LoRA step of
     SmolLM2-135M on 2 cores (profiled). Here one 64-bit draw of the same generator gives four 16-bit
     uniforms, compared with p (exact to 1/65536), so the same seed gives the same masks run to run.
+    With a `SharedMask`, layers reading the same input share one draw (another eighth of a step).
     """
 
-    def __init__(self, p: float) -> None:
+    def __init__(self, p: float, shared: SharedMask | None = None) -> None:
         super().__init__()
         if not 0 <= p < 1:
             raise ValueError(f"dropout must be in [0, 1), got {p}")
         self.p = p
         self.threshold = round(p * 65536) - 32768  # int16 uniforms below this are dropped
+        self.shared = shared
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if not self.training or self.p == 0 or x.device.type != "cpu":
             return nn.functional.dropout(x, self.p, self.training)
+        if self.shared is not None and (taken := self.shared.take(x, self.p, self)) is not None:
+            return taken
         words = (x.numel() + 3) // 4
         bits = torch.empty(words, dtype=torch.int64).random_(torch.iinfo(torch.int64).min, None)
         dropped = bits.view(torch.int16)[: x.numel()].view(x.shape) < self.threshold
-        return x.masked_fill(dropped, 0) * (1 / (1 - self.p))
+        output = x.masked_fill(dropped, 0) * (1 / (1 - self.p))
+        if self.shared is not None:
+            self.shared.keep(x, self.p, output, self)
+        return output
 
     def extra_repr(self) -> str:
-        return f"p={self.p}"
+        return f"p={self.p}" + (", mask shared with siblings" if self.shared is not None else "")
+
+
+class CastOutsideAutocast:
+    """peft's `cast_input_dtype_enabled` flag of a LoRA layer, true only while no autocast is on.
+
+    peft casts each adapted layer's input to the adapter's dtype: bf16 activations of a bf16 base to
+    the fp32 adapters, a full copy per layer. Under autocast that copy is wasted (autocast casts it
+    back to bf16 for the LoRA matmuls) and was a tenth of a CPU LoRA step; without autocast (an
+    unmerged model scored in plain bf16) the cast is needed, so it stays on there.
+    """
+
+    def __bool__(self) -> bool:
+        return not (torch.is_autocast_enabled("cpu") or torch.is_autocast_enabled("cuda"))
+
+
+def skip_input_casts_under_autocast(model: nn.Module) -> int:
+    """Give every LoRA layer a `CastOutsideAutocast` flag; returns how many layers got it."""
+    from peft.tuners.tuners_utils import BaseTunerLayer
+
+    layers = [m for m in model.modules() if isinstance(m, BaseTunerLayer)]
+    for layer in layers:
+        layer.cast_input_dtype_enabled = CastOutsideAutocast()
+    return len(layers)
 
 
 def use_cpu_dropout(model: nn.Module) -> int:
-    """Swap peft's LoRA dropout modules for `CpuDropout` (same p); returns how many were swapped."""
+    """Swap peft's LoRA dropout modules for `CpuDropout` (same p, one `SharedMask` per model); returns
+    how many were swapped."""
     swapped = 0
+    shared = SharedMask()
     for module in model.modules():
         dropouts = getattr(module, "lora_dropout", None)
         if not isinstance(dropouts, nn.ModuleDict):
             continue
         for name, dropout in dropouts.items():
             if isinstance(dropout, nn.Dropout) and dropout.p > 0:
-                dropouts[name] = CpuDropout(dropout.p)
+                dropouts[name] = CpuDropout(dropout.p, shared)
                 swapped += 1
     return swapped
 
@@ -135,6 +199,7 @@ def add_lora(
     wrapped = get_peft_model(model, config)
     if next(model.parameters()).device.type == "cpu":
         use_cpu_dropout(wrapped)
+    skip_input_casts_under_autocast(wrapped)
     for parameter in wrapped.parameters():  # adapters and head learn in fp32 over a bf16/4-bit base
         if parameter.requires_grad and parameter.dtype != torch.float32:
             parameter.data = parameter.data.float()

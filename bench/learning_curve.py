@@ -21,7 +21,9 @@ Results: bench/results/<name>.{json,md,png} (`--name`, default learning_curve).
 `--merge a.json,b.json,...` trains nothing: it joins recorded results (several sizes, methods or
 extra flags) into one table and one plot; a method run with extra flags is labelled with them. The
 same method at the same point in two files (seeds run at different times) is pooled: mean ± sd
-over all its seeds; a seed recorded twice is an error.
+over all its seeds; a seed recorded twice is an error. `--join-epochs` leaves `--epochs N` out of
+the labels, so a method's line runs through files trained with different epochs per size (e.g. the
+default's 12 at 250 sentences, 6 at 500, 3 from 1,000); each file's flags stay in the header.
 """
 
 from __future__ import annotations
@@ -110,12 +112,13 @@ def run_point(args, task: str, size: int, runs: Path, extra: list[str]) -> dict:
     return {"task": task, "sentences": size, "command": shlex.join(command), "rows": saved["rows"]}
 
 
-def merged_points(files: list[Path]) -> list[dict]:
-    """Points of several recorded results, one per task and size; rows keep their file's recipe flags in the label."""
+def merged_points(files: list[Path], join_epochs: bool = False) -> list[dict]:
+    """Points of several recorded results, one per task and size; rows keep their file's recipe flags in the label
+    (`--epochs N` left out with `join_epochs`)."""
     by_point: dict[tuple[str, int], dict] = {}
     for file in files:
         saved = json.loads(file.read_text())
-        flags = " ".join(recipe_flags(saved.get("extra") or []))
+        flags = " ".join(recipe_flags(saved.get("extra") or [], ("--epochs",) if join_epochs else ()))
         for point in saved["points"]:
             merged = by_point.setdefault((point["task"], point["sentences"]), {
                 "task": point["task"], "sentences": point["sentences"], "command": [], "rows": []})
@@ -138,16 +141,17 @@ def merged_points(files: list[Path]) -> list[dict]:
 LABEL_SET_FLAGS = ("--labels-from",)
 
 
-def recipe_flags(extra: list[str]) -> list[str]:
+def recipe_flags(extra: list[str], also_leave_out: tuple[str, ...] = ()) -> list[str]:
     """Extra flags that change how a model trains; a flag that only names the label inventory is left out,
-    so a size that needed `--labels-from` stays on its method's line."""
+    so a size that needed `--labels-from` stays on its method's line (and so are `also_leave_out`)."""
+    left_out = LABEL_SET_FLAGS + also_leave_out
     kept, skip = [], False
     for flag in extra:
         if skip:
             skip = False
-        elif flag in LABEL_SET_FLAGS:
+        elif flag in left_out:
             skip = True
-        elif not flag.startswith(tuple(f + "=" for f in LABEL_SET_FLAGS)):
+        elif not flag.startswith(tuple(f + "=" for f in left_out)):
             kept.append(flag)
     return kept
 
@@ -233,9 +237,10 @@ def plot(points: list[dict], path: Path) -> None:
 
 
 def write_merged(files: list[Path], results: Path, args) -> None:
-    points = merged_points(files)
+    points = merged_points(files, args.join_epochs)
+    flags = {f: shlex.join(json.loads(f.read_text()).get("extra") or []) for f in files}
     text = ("# Learning curve: test F1 by training sentences (joined results)\n\nFrom "
-            + ", ".join(f"`{f.name}`" for f in files)
+            + ", ".join(f"`{f.name}`" + (f" (`{flags[f]}`)" if args.join_epochs and flags[f] else "") for f in files)
             + " (each file's seeds, data slices and hardware are in its .md). sd = sample standard deviation over "
               "the seeds; a single-seed row has no sd.\n\n" + table(points))
     if args.note:
@@ -266,6 +271,7 @@ def main() -> None:
     parser.add_argument("--name", default="learning_curve")
     parser.add_argument("--note", default=None, help="added under the table")
     parser.add_argument("--merge", default=None, help="comma-separated result JSONs to join; trains nothing")
+    parser.add_argument("--join-epochs", action="store_true", help="with --merge: one line per method whatever --epochs")
     args = parser.parse_args(own)
     if args.merge:
         write_merged([Path(f) for f in args.merge.split(",")], Path(args.results), args)

@@ -38,7 +38,7 @@ test: install
 	$(BIN)/python -m pytest
 
 test-slow: install
-	$(BIN)/python -m pytest -m slow
+	$(BIN)/python -m pytest -m slow -n 0  # one test at a time, on every core
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -344,3 +345,26 @@ def test_a_cr_only_file_streams_block_by_block(tmp_path: Path) -> None:
     lines = raw_lines(stream, block=4096)
     assert next(lines) == b"EU B-ORG" and stream.reads == 1
     assert sum(1 for _ in lines) == 99_999
+
+
+def test_a_training_file_is_parsed_once_per_process_until_its_bytes_change(tmp_path: Path, monkeypatch) -> None:
+    from lookright.training import TrainConfig, splits
+
+    parsed: list[str] = []
+    real_read = splits.read_data
+
+    def counting(path, **kwargs):
+        parsed.append(str(path))
+        return real_read(path, **kwargs)
+
+    monkeypatch.setattr(splits, "read_data", counting)
+    path = write(tmp_path, "train.txt", "EU NNP B-ORG\nrejects VBZ O\n\nPeter NNP B-PER\n")
+    cfg = TrainConfig(train=str(path), output=str(tmp_path / "run"), label_column=-1)
+    first = splits.load_split(str(path), cfg, None)
+    second = splits.load_split(str(path), cfg, 1)
+    assert parsed == [str(path)]  # the sweep's second run reads no file again
+    assert [s.tokens for s in first] == [["EU", "rejects"], ["Peter"]] and len(second) == 1  # its own list
+    path.write_text("EU NNP B-LOC\nrejects VBZ O\n\nPeter NNP B-PER\n")  # same size, same clock tick
+    assert splits.load_split(str(path), cfg, None)[0].tags == ["B-LOC", "O"] and len(parsed) == 2
+    other_column = splits.load_split(str(path), replace(cfg, label_column=1), None)  # other options: parsed again
+    assert other_column[0].tags == ["NNP", "VBZ"] and len(parsed) == 3

@@ -19,25 +19,34 @@ _EOL = re.compile(rb"\r\n?|\n")
 BLOCK = 1 << 20
 
 
-def raw_lines(handle: BinaryIO, block: int = BLOCK) -> Iterator[bytes]:
-    """Lines of a binary stream without their endings; `\\n`, `\\r\\n` and a lone `\\r` all end a line.
+def line_blocks(handle: BinaryIO, block: int = BLOCK) -> Iterator[list[bytes]]:
+    """The lines of a binary stream, without their endings, a read block's worth of whole lines at a time.
 
-    Read in `block`-byte chunks, never a line at a time: a classic-Mac (CR-only) file has no
-    b"\\n" at all, and iterating it by b"\\n" would load the whole file as one line.
+    `\\n`, `\\r\\n` and a lone `\\r` all end a line. Read in `block`-byte chunks, never a line at a
+    time: a classic-Mac (CR-only) file has no b"\\n" at all, and iterating it by b"\\n" would load
+    the whole file as one line. Splitting a block at once (not line by line) is what makes reading
+    a 200,000-line file take a fraction of a second.
     """
-    parts: list[bytes] = []
-    after_cr = False  # the previous chunk ended with \r: a \n opening this one belongs to it
+    parts: list[bytes] = []  # the unfinished line, possibly over several reads
     while chunk := handle.read(block):
-        start = 1 if after_cr and chunk.startswith(b"\n") else 0
-        for match in _EOL.finditer(chunk, start):
-            parts.append(chunk[start : match.start()])
-            yield b"".join(parts)
-            parts, start = [], match.end()
-        if start < len(chunk):
-            parts.append(chunk[start:])
-        after_cr = chunk.endswith(b"\r")
-    if parts:
-        yield b"".join(parts)
+        # whole lines end at the last \n, or the last \r not at the end (a \n may follow it in the next read)
+        end = max(chunk.rfind(b"\n"), chunk.rfind(b"\r", 0, len(chunk) - 1))
+        if end < 0:
+            parts.append(chunk)
+            continue
+        whole = b"".join([*parts, chunk[: end + 1]]) if parts else chunk[: end + 1]
+        parts = [chunk[end + 1 :]] if end + 1 < len(chunk) else []
+        yield _EOL.split(whole)[:-1]  # `whole` ends with a line ending: the last piece is empty
+    rest = b"".join(parts)
+    if rest:
+        lines = _EOL.split(rest)
+        yield lines[:-1] if not lines[-1] else lines  # a trailing lone \r ends the last line
+
+
+def raw_lines(handle: BinaryIO, block: int = BLOCK) -> Iterator[bytes]:
+    """Lines of a binary stream without their endings (see `line_blocks`)."""
+    for lines in line_blocks(handle, block):
+        yield from lines
 
 
 def count_lines(path: PathLike, block: int = BLOCK) -> int:
@@ -65,13 +74,31 @@ def text_lines(path: PathLike, encoding: str = "utf-8") -> Iterator[tuple[int, s
     except OSError as error:
         raise DataError(f"cannot read file: {error.strerror}", path) from None
     with handle:
-        for number, raw in enumerate(raw_lines(handle), start=1):
-            if b"\x00" in raw:
-                raise DataError("NUL byte: this looks like a binary file, not text", path, number)
-            try:
-                line = raw.decode(encoding)
-            except UnicodeDecodeError as error:
-                raise DataError(f"not valid {encoding} (byte {error.start + 1} of the line)", path, number) from None
-            if number == 1:
-                line = line.removeprefix("\ufeff")
-            yield number, line
+        number = 0
+        for lines in line_blocks(handle):
+            yield from _decoded(lines, number, path, encoding)
+            number += len(lines)
+
+
+def _decoded(lines: list[bytes], before: int, path: PathLike, encoding: str) -> Iterator[tuple[int, str]]:
+    """Numbered text of a block of lines: decoded in one call, line by line only to locate a problem."""
+    joined = b"\n".join(lines)
+    texts: list[str] | None = None
+    if b"\x00" not in joined:
+        try:
+            texts = joined.decode(encoding).split("\n")
+        except UnicodeDecodeError:
+            pass
+    if texts is not None and len(texts) == len(lines):
+        if before == 0:
+            texts[0] = texts[0].removeprefix("\ufeff")
+        yield from zip(range(before + 1, before + 1 + len(texts)), texts)
+        return
+    for number, raw in enumerate(lines, start=before + 1):  # a problem in the block: the lines up to it, then it
+        if b"\x00" in raw:
+            raise DataError("NUL byte: this looks like a binary file, not text", path, number)
+        try:
+            line = raw.decode(encoding)
+        except UnicodeDecodeError as error:
+            raise DataError(f"not valid {encoding} (byte {error.start + 1} of the line)", path, number) from None
+        yield number, line.removeprefix("\ufeff") if number == 1 else line

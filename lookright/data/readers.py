@@ -27,18 +27,21 @@ FORMATS = ("auto", "conll", "conllu", "jsonl", *TOOL_FORMATS)
 CONLLU_COLUMNS = {"upos": 3, "xpos": 4}
 _CONLL_BLANK = " \t\r\n\f\v"
 _CONLLU_ID = re.compile(r"\d+|\d+-\d+|\d+\.\d+")
+_SPACES = re.compile(r"[ \t]+")
+_WHITESPACE = re.compile(r"\s")  # exactly the characters str.isspace() accepts
 
 
 def _conll_fields(line: str) -> list[str]:
     """Columns of a CoNLL line: TAB-separated (fields stripped) when it has a TAB, else on spaces."""
     if "\t" in line:
         return [field.strip(_CONLL_BLANK) for field in line.split("\t")]  # a word's own NBSP etc. stay: refused
-    return re.split(r"[ \t]+", line.strip(_CONLL_BLANK))
+    return _SPACES.split(line.strip(_CONLL_BLANK))
 
 
 def _spaced(word: str) -> str | None:
     """The first whitespace character inside `word` (a space, TAB, NBSP...), as the message names it."""
-    return next((repr(c) for c in word if c.isspace()), None)
+    found = _WHITESPACE.search(word)
+    return repr(found.group()) if found else None
 
 
 def _require_word(word: str, what: str, path: PathLike, line: int) -> None:
@@ -98,7 +101,8 @@ def iter_conll(
             raise DataError(f"expected {width} columns (as on the first token line), found {len(fields)}", path, number)
         if not fields[token_at]:
             raise DataError(f"empty token (column {token_at})", path, number)
-        _require_word(fields[token_at], f"token (column {token_at})", path, number)
+        if _WHITESPACE.search(fields[token_at]):  # checked here, the message built only when it fails
+            _require_word(fields[token_at], f"token (column {token_at})", path, number)
         if not tokens:
             first = number
         tokens.append(fields[token_at])
@@ -182,7 +186,8 @@ def _from_tokens(obj: dict, path: PathLike, line: int) -> Sentence:
         raise DataError("give either 'tokens' (with 'tags') or 'text' (with 'spans'), not both", path, line)
     tokens = _string_list(obj["tokens"], "tokens", path, line)
     for k, token in enumerate(tokens):
-        _require_word(token, f"tokens[{k}]", path, line)
+        if _WHITESPACE.search(token):
+            _require_word(token, f"tokens[{k}]", path, line)
     tags = obj.get("tags")
     if tags is not None:
         tags = _string_list(tags, "tags", path, line)

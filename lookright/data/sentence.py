@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
-@dataclass
+@dataclass(frozen=True)
 class Sentence:
     """Words of one sentence, their tags (None when unlabeled) and where they came from.
 
@@ -14,6 +14,8 @@ class Sentence:
     `offsets` are set when the words were cut from raw text: `offsets[i]` is the (start, end)
     character span of `tokens[i]` in `text`. `record` names the sentence within its file when a
     line alone does not (`task 12` of a Label Studio export, `doc 3` of a spaCy DocBin).
+    Frozen, and its lists are never modified after reading: runs in one process share the sentences
+    of a file they all read.
     """
 
     tokens: list[str]

@@ -135,16 +135,21 @@ def test_unknown_rung_metric_is_rejected(tiny_model_dir, conll2003, tmp_path):
         run_sweep(_sweep(tiny_model_dir, conll2003, tmp_path, strategy="successive-halving", rung_metric="f1"))
 
 
-def test_cli_rejects_a_bad_config_with_a_clear_message(conll2003, tmp_path):
+def test_cli_rejects_a_bad_config_with_a_clear_message_before_loading_torch(conll2003, tmp_path):
     import subprocess
     import sys
 
-    result = subprocess.run(
-        [sys.executable, "-m", "lookright", "sweep", "--train", str(conll2003 / "train.txt"),
-         "--validation", str(conll2003 / "validation.txt"), "--configs", "0000,0021", "--output", str(tmp_path)],
-        capture_output=True, text=True, timeout=300,
+    argv = ["sweep", "--train", str(conll2003 / "train.txt"), "--validation", str(conll2003 / "validation.txt"),
+            "--configs", "0000,0021", "--output", str(tmp_path)]
+    code = (
+        "import sys\n"
+        f"sys.argv = ['lookright', *{argv!r}]\n"
+        "from lookright.cli import main\n"
+        "try:\n    main()\nexcept SystemExit as e:\n    print('\\nEXIT', e.code)\n"
+        "print('IMPORTED', sorted(m for m in ('torch', 'transformers', 'peft') if m in sys.modules))\n"
     )
-    assert result.returncode == 2
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert result.stdout.splitlines()[-2:] == ["EXIT 2", "IMPORTED []"], result.stdout + result.stderr
     assert "invalid unmasking config '0021'" in result.stderr
     assert not (tmp_path / "results.jsonl").exists()
 

@@ -55,13 +55,17 @@ def sweep(
     settings: Settings = None,
 ) -> None:
     """Train one model per unmasking configuration (same seed, data order, budget) and rank them on validation."""
-    from ..sweep import SweepConfig, parse_config_list, run_sweep
+    from ..sweep.grid import check_config_strings, parse_config_list
+
+    config_list = parse_config_list(configs)
+    check_config_strings(config_list, groups)  # a typo is refused before torch loads
+    from ..sweep import SweepConfig, run_sweep
 
     cfg = SweepConfig(
         base=common.train_config(config, flags, settings),
         output=output,
         groups=groups,
-        configs=parse_config_list(configs),
+        configs=config_list,
         strategy=strategy,
         eta=eta,
         min_fraction=min_fraction,

@@ -15,9 +15,10 @@ def all_configs(groups: int) -> list[str]:
     return ["".join(bits) for bits in itertools.product("01", repeat=groups)]
 
 
-def validate_configs(configs: Sequence[str] | None, groups: int, num_layers: int) -> list[str]:
-    """Check every config before any training starts: 0/1 only, one character per group, m <= n."""
-    split_into_groups(num_layers, groups)  # raises if there are more groups than layers
+def check_config_strings(configs: Sequence[str] | None, groups: int) -> list[str]:
+    """The configs without repeats, each 0/1 only with one character per group: all a typo needs, no model."""
+    if groups < 1:
+        raise ValueError("--groups must be at least 1")
     if not configs:
         return all_configs(groups)
     seen: list[str] = []
@@ -29,6 +30,12 @@ def validate_configs(configs: Sequence[str] | None, groups: int, num_layers: int
         if config not in seen:
             seen.append(config)
     return seen
+
+
+def validate_configs(configs: Sequence[str] | None, groups: int, num_layers: int) -> list[str]:
+    """Check every config before any training starts: 0/1 only, one character per group, m <= n."""
+    split_into_groups(num_layers, groups)  # raises if there are more groups than layers
+    return check_config_strings(configs, groups)
 
 
 def parse_config_list(text: str | None) -> list[str] | None:

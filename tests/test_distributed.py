@@ -38,6 +38,19 @@ def _train(args: list[str], env_extra: dict | None = None) -> subprocess.Complet
     return result
 
 
+def _train_here(args: list[str]) -> None:
+    """A one-process run in this process (no second torch import), on one thread as each rank of the two."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        result = CliRunner().invoke(cli.app, ["train", *args])
+    finally:
+        torch.set_num_threads(threads)
+    assert result.exit_code == 0, result.output + repr(result.exception)
+
+
 def _evals(output: Path) -> list[dict]:
     state = json.loads((output / "checkpoints" / "checkpoint-8" / "trainer_state.json").read_text())
     return [e for e in state["log_history"] if "eval_f1" in e]
@@ -54,8 +67,8 @@ def runs(tiny_model_dir, conll2003, tmp_path_factory):
     ]
     two = _train([*common, "--batch-size", "4", "--output", str(base / "two"),
                   "--launcher", "accelerate", "--num-processes", "2"])
-    _train([*common, "--batch-size", "8", "--output", str(base / "one")])
-    _train([*common, "--batch-size", "4", "--grad-accum", "2", "--output", str(base / "accum")])
+    _train_here([*common, "--batch-size", "8", "--output", str(base / "one")])
+    _train_here([*common, "--batch-size", "4", "--grad-accum", "2", "--output", str(base / "accum")])
     return base, two
 
 

@@ -368,3 +368,7 @@ def test_a_training_file_is_parsed_once_per_process_until_its_bytes_change(tmp_p
     assert splits.load_split(str(path), cfg, None)[0].tags == ["B-LOC", "O"] and len(parsed) == 2
     other_column = splits.load_split(str(path), replace(cfg, label_column=1), None)  # other options: parsed again
     assert other_column[0].tags == ["NNP", "VBZ"] and len(parsed) == 3
+    monkeypatch.setattr(splits, "_PARSE_ONCE_BYTES", path.stat().st_size - 1)  # a huge file: not kept between runs
+    splits.load_split(str(path), cfg, None)
+    splits.load_split(str(path), cfg, None)
+    assert len(parsed) == 5

@@ -17,23 +17,26 @@ from .config import TrainConfig
 
 _PARSED: OrderedDict[tuple, list[Sentence]] = OrderedDict()
 _KEEP_PARSED = 4  # files: a run's train, validation, test and label source
+_PARSE_ONCE_BYTES = 32 << 20  # larger files are parsed per run: their sentences are not kept between runs
 
 
 def _read(path: str, cfg: TrainConfig) -> list[Sentence]:
     """A local file's sentences, parsed once per process while its bytes stay the same.
 
     A sweep or comparison trains many runs in one process on the same files; each used to parse
-    them again (0.3 s for CoNLL-2003's training file, minutes for a large corpus). The key is the
-    content's digest, not the modification time, so a file rewritten within one clock tick is read
-    again. Sentences are never modified after reading, so runs can share them.
+    them again (0.25 s for CoNLL-2003's training file, seconds to minutes for a large corpus). The
+    key is the content's digest, not the modification time, so a file rewritten within one clock
+    tick is read again. Sentences are never modified after reading, so runs can share them. Files over 32 MiB
+    are not kept (their sentences would hold hundreds of MB or more after the run that read them).
     """
     options = (cfg.data_format, cfg.label_column, cfg.snap_spans)
     try:
-        if not stat.S_ISREG(os.stat(path).st_mode):
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > _PARSE_ONCE_BYTES:
             raise OSError
         with open(path, "rb") as handle:
             key = (path, hashlib.file_digest(handle, "blake2b").digest(), options)
-    except OSError:  # a Hugging Face dataset name, a missing file, a pipe: read_data reads or reports it
+    except OSError:  # a dataset name, a missing file, a pipe, a huge file: read_data reads or reports it
         return read_data(path, fmt=cfg.data_format, label_column=cfg.label_column, snap_spans=cfg.snap_spans)
     if key not in _PARSED:
         _PARSED[key] = read_data(path, fmt=cfg.data_format, label_column=cfg.label_column, snap_spans=cfg.snap_spans)

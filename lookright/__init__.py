@@ -10,11 +10,11 @@ read data or score files (`lookright score`, `lookright --help`) never import to
 
 from __future__ import annotations
 
-import importlib
 import warnings
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .errors import DataError, LookrightError, ModelError, UnmaskingError
+from .lazy import lazy_names
 
 # peft and the Trainer still call transformers' deprecated gradient-checkpointing names
 warnings.filterwarnings("ignore", message=r".*gradient_checkpointing.*deprecated", category=FutureWarning)
@@ -41,16 +41,7 @@ if TYPE_CHECKING:
     )
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
-        globals()[name] = value  # resolved once
-        return value
-    raise AttributeError(f"module 'lookright' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_LAZY])
+__getattr__, __dir__ = lazy_names(__name__, _LAZY, globals())
 
 
 __all__ = [

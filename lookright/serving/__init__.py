@@ -11,8 +11,9 @@ imported when a name below is first used (PEP 562), not by `import lookright` or
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from ..lazy import lazy_names
 
 _LAZY = {  # public name -> the module that defines it
     "ApiError": ".errors",
@@ -32,16 +33,7 @@ if TYPE_CHECKING:
     from .schemas import Limits, TagRequest, TagResponse, make_limits
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_LAZY])
+__getattr__, __dir__ = lazy_names(__name__, _LAZY, globals())
 
 
 __all__ = ["ApiError", "Limits", "MicroBatcher", "TagRequest", "TagResponse", "create_app", "make_limits", "serve"]

@@ -6,14 +6,14 @@ config in a fraction of a second.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from ..lazy import lazy_names
 from .grid import all_configs, check_config_strings, parse_config_list, validate_configs
 from .results import ResultsFile, RunResult
 
-_RUNNER = ("RUNG_METRICS", "STRATEGIES", "SweepConfig", "SweepSummary", "planned_budget", "rank_rung", "run_sweep",
-           "rung_fractions")
+_LAZY = dict.fromkeys(("RUNG_METRICS", "STRATEGIES", "SweepConfig", "SweepSummary", "planned_budget", "rank_rung",
+                       "run_sweep", "rung_fractions"), ".runner")
 
 if TYPE_CHECKING:
     from .runner import (
@@ -28,16 +28,7 @@ if TYPE_CHECKING:
     )
 
 
-def __getattr__(name: str) -> Any:
-    if name in _RUNNER:
-        value = getattr(importlib.import_module(".runner", __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_RUNNER])
+__getattr__, __dir__ = lazy_names(__name__, _LAZY, globals())
 
 
 __all__ = [
@@ -52,7 +43,7 @@ __all__ = [
     "parse_config_list",
     "planned_budget",
     "rank_rung",
-    "rung_fractions",
     "run_sweep",
+    "rung_fractions",
     "validate_configs",
 ]

@@ -63,13 +63,12 @@ def main() -> None:
     args = parser.parse_args()
     path = Path(args.file).resolve()
     trees = ([("old", args.old_source.resolve())] if args.old_source else []) + [("new", REPO)]
-    best: dict[str, dict] = {}
+    rounds: dict[str, list[dict]] = {code: [] for code, _ in trees}
     for _ in range(args.rounds):
         for code, source in trees:
-            result = measure(source, path, args.repeats, args.runs)
-            if code not in best or result["read_seconds"] < best[code]["read_seconds"]:
-                best[code] = {**result, "runs_seconds": min(result["runs_seconds"],
-                                                            best.get(code, result)["runs_seconds"])}
+            rounds[code].append(measure(source, path, args.repeats, args.runs))
+    best = {code: {**results[0], **{key: min(r[key] for r in results) for key in ("read_seconds", "runs_seconds")}}
+            for code, results in rounds.items()}  # each time the best of its rounds
     from lookright.modeling.hardware import cpu_model
 
     command = "python bench/read_speed.py " + " ".join(sys.argv[1:])

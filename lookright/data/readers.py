@@ -44,11 +44,15 @@ def _spaced(word: str) -> str | None:
     return repr(found.group()) if found else None
 
 
-def _require_word(word: str, what: str, path: PathLike, line: int) -> None:
-    """Words are whitespace-free (tokenisation and character offsets rely on it): refused at their line."""
-    if (space := _spaced(word)) is not None:
-        raise DataError(f"{what} {word!r} contains whitespace ({space}); words are whitespace-free: remove it "
-                        "or split the token into words, each with its own tag", path, line)
+def _require_word(word: str, path: PathLike, line: int, what: str, *what_args: object) -> None:
+    """Words are whitespace-free (tokenisation and character offsets rely on it): refused at their line.
+
+    `what` is a format string for `what_args`, built only for the message: the check runs for every
+    word of a file, the message almost never.
+    """
+    if _WHITESPACE.search(word):
+        raise DataError(f"{what.format(*what_args)} {word!r} contains whitespace ({_spaced(word)}); words are "
+                        "whitespace-free: remove it or split the token into words, each with its own tag", path, line)
 
 
 def _column(index: int, count: int, what: str, path: PathLike, line: int) -> int:
@@ -101,8 +105,7 @@ def iter_conll(
             raise DataError(f"expected {width} columns (as on the first token line), found {len(fields)}", path, number)
         if not fields[token_at]:
             raise DataError(f"empty token (column {token_at})", path, number)
-        if _WHITESPACE.search(fields[token_at]):  # checked here, the message built only when it fails
-            _require_word(fields[token_at], f"token (column {token_at})", path, number)
+        _require_word(fields[token_at], path, number, "token (column {})", token_at)
         if not tokens:
             first = number
         tokens.append(fields[token_at])
@@ -157,7 +160,7 @@ def iter_conllu(path: PathLike, column: str | None = "upos") -> Iterator[Sentenc
             continue
         if not fields[1]:
             raise DataError("empty word form", path, number)
-        _require_word(fields[1], "word form", path, number)
+        _require_word(fields[1], path, number, "word form")
         if not tokens:
             first = number
         tokens.append(fields[1])
@@ -186,8 +189,7 @@ def _from_tokens(obj: dict, path: PathLike, line: int) -> Sentence:
         raise DataError("give either 'tokens' (with 'tags') or 'text' (with 'spans'), not both", path, line)
     tokens = _string_list(obj["tokens"], "tokens", path, line)
     for k, token in enumerate(tokens):
-        if _WHITESPACE.search(token):
-            _require_word(token, f"tokens[{k}]", path, line)
+        _require_word(token, path, line, "tokens[{}]", k)
     tags = obj.get("tags")
     if tags is not None:
         tags = _string_list(tags, "tags", path, line)

@@ -24,26 +24,39 @@ def _read(path: str, cfg: TrainConfig) -> list[Sentence]:
     """A local file's sentences, parsed once per process while its bytes stay the same.
 
     A sweep or comparison trains many runs in one process on the same files; each used to parse
-    them again (0.25 s for CoNLL-2003's training file, seconds to minutes for a large corpus). The
-    key is the content's digest, not the modification time, so a file rewritten within one clock
-    tick is read again. Sentences are never modified after reading, so runs can share them. Files over 32 MiB
-    are not kept (their sentences would hold hundreds of MB or more after the run that read them).
+    them again (a quarter of a second for CoNLL-2003's training file, seconds to minutes for a large
+    corpus). The key is the content's digest, not the modification time, so a file rewritten within
+    one clock tick is read again. Sentences are never modified after reading, so runs can share
+    them. Files over 32 MiB are not kept (their sentences would hold hundreds of MB or more after
+    the run that read them).
     """
-    options = (cfg.data_format, cfg.label_column, cfg.snap_spans)
-    try:
-        info = os.stat(path)
-        if not stat.S_ISREG(info.st_mode) or info.st_size > _PARSE_ONCE_BYTES:
-            raise OSError
-        with open(path, "rb") as handle:
-            key = (path, hashlib.file_digest(handle, "blake2b").digest(), options)
-    except OSError:  # a dataset name, a missing file, a pipe, a huge file: read_data reads or reports it
+
+    def parse() -> list[Sentence]:
         return read_data(path, fmt=cfg.data_format, label_column=cfg.label_column, snap_spans=cfg.snap_spans)
+
+    digest = _content_digest(path)
+    if digest is None:
+        return parse()
+    key = (path, digest, cfg.data_format, cfg.label_column, cfg.snap_spans)
     if key not in _PARSED:
-        _PARSED[key] = read_data(path, fmt=cfg.data_format, label_column=cfg.label_column, snap_spans=cfg.snap_spans)
+        _PARSED[key] = parse()
         while len(_PARSED) > _KEEP_PARSED:
             _PARSED.popitem(last=False)
     _PARSED.move_to_end(key)
     return list(_PARSED[key])
+
+
+def _content_digest(path: str) -> bytes | None:
+    """The digest of a regular file of at most `_PARSE_ONCE_BYTES`; None for anything else (a dataset
+    name, a missing file, a pipe, a huge file), which `read_data` then reads or reports."""
+    try:
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > _PARSE_ONCE_BYTES:
+            return None
+        with open(path, "rb") as handle:
+            return hashlib.file_digest(handle, "blake2b").digest()
+    except OSError:
+        return None
 
 
 def load_split(path: str, cfg: TrainConfig, limit: int | None) -> list[Sentence]:

@@ -20,7 +20,7 @@ from typing import Any
 import torch
 from rich.console import Console
 from torch.utils.data import SequentialSampler
-from transformers import EarlyStoppingCallback, Trainer, TrainerCallback, TrainingArguments
+from transformers import Trainer, TrainerCallback, TrainingArguments
 from transformers.trainer_pt_utils import LengthGroupedSampler
 from transformers.trainer_utils import get_last_checkpoint
 
@@ -37,6 +37,7 @@ from .config import TrainConfig
 from .distributed import is_main_process, world_size
 from .progress import RichProgressCallback
 from .rundir import CHECKPOINT_DIR, claim_output
+from .stopping import EarlyStoppingAfterFirstScore
 
 
 @dataclass
@@ -160,14 +161,15 @@ class UnmaskEasing(TrainerCallback):
 
 
 def training_callbacks(cfg: TrainConfig, console: Console, selecting: bool) -> list[TrainerCallback]:
-    """Progress once (main process), a successive-halving pause, unmask easing, early stopping on the selection metric."""
+    """Progress once (main process), a successive-halving pause, unmask easing, early stopping on the selection metric
+    (patience counted from the first nonzero F1: `stopping`)."""
     callbacks: list[TrainerCallback] = [RichProgressCallback(console, log_every_seconds=cfg.log_every_seconds)]
     if cfg.stop_after_fraction is not None and cfg.stop_after_fraction < 1:
         callbacks.append(StopAtFraction(cfg.stop_after_fraction))
     if cfg.unmask_easing:
         callbacks.append(UnmaskEasing(cfg.unmask_easing))
     if selecting and cfg.patience:
-        callbacks.append(EarlyStoppingCallback(early_stopping_patience=cfg.patience))
+        callbacks.append(EarlyStoppingAfterFirstScore(early_stopping_patience=cfg.patience))
     return callbacks
 
 

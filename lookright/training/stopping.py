@@ -1,0 +1,36 @@
+"""Early stopping whose patience starts once validation F1 has left zero.
+
+On a small or hard training set (250 tweets, a rare label set) word-level F1 can stay at 0 for
+several epochs while the validation loss still falls: the head predicts `O` everywhere until the
+entity labels overtake it. transformers' EarlyStoppingCallback counts those epochs as "no
+improvement" and ends the run before the first entity is ever found (measured: WNUT-16 at 250
+tweets stopped at step 64 of 192 with F1 0.00, while the other seeds reached 23). A score that has
+never moved says nothing about whether training has stalled, so patience starts at the first
+nonzero score. Selection on validation loss (lower is better) is counted from the first evaluation.
+"""
+
+from __future__ import annotations
+
+from transformers import EarlyStoppingCallback
+
+
+class EarlyStoppingAfterFirstScore(EarlyStoppingCallback):
+    """`EarlyStoppingCallback` that ignores evaluations before a greater-is-better metric first exceeds 0."""
+
+    def __init__(
+        self, early_stopping_patience: int = 1, early_stopping_threshold: float | None = 0.0, scored: bool = False
+    ) -> None:
+        super().__init__(early_stopping_patience, early_stopping_threshold)
+        self.scored = scored
+
+    def check_metric_value(self, args, state, control, metric_value):
+        if args.greater_is_better and not self.scored:
+            if metric_value <= 0:
+                return  # nothing learnt to lose yet: the patience counter stays at 0
+            self.scored = True
+        super().check_metric_value(args, state, control, metric_value)
+
+    def state(self) -> dict:
+        saved = super().state()
+        saved["attributes"]["scored"] = self.scored
+        return saved

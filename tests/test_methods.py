@@ -512,7 +512,7 @@ def test_a_registered_method_trains_reloads_and_takes_part_in_comparisons(toy_me
 
 
 def test_auto_reads_twice_with_unmasking_on_small_sets_and_unmasks_alone_on_larger_ones():
-    from lookright.methods.token import AUTO_REPEAT_UP_TO
+    from lookright.methods.auto_policy import AUTO_REPEAT_UP_TO
 
     small = TrainConfig(train="x", method="auto").labelling.resolve(TrainConfig(train="x", method="auto"), AUTO_REPEAT_UP_TO)
     assert (small.method, small.repeats, small.unmask_config) == ("repeat", 1, "0011")
@@ -530,7 +530,7 @@ def test_auto_reads_twice_with_unmasking_on_small_sets_and_unmasks_alone_on_larg
 def test_auto_is_the_default_method_and_its_help_states_the_measured_threshold():
     from dataclasses import fields
 
-    from lookright.methods.token import AUTO_REPEAT_UP_TO
+    from lookright.methods.auto_policy import AUTO_REPEAT_UP_TO
 
     assert TrainConfig(train="x").method == "auto"
     help_text = next(f for f in fields(TrainConfig) if f.name == "method").metadata["help"]

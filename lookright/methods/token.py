@@ -29,6 +29,7 @@ from ..modeling.loading import load_base, training_attention
 from ..modeling.resolve import ENCODER_ALIAS
 from ..unmasking import unmask, verify_unmasking
 from ..unmasking.config import DEFAULT_UNMASK, LAYERS_PREFIX, parse_group_string
+from .auto_policy import AUTO_LARGE_UNMASK, AUTO_REPEAT_UP_TO
 from .base import Encoded, LoadedModel, Method, TrainerParts
 
 BEST = "BEST"  # `compare --methods unmask:BEST`: search the configurations first
@@ -253,10 +254,6 @@ class RepeatMethod(TokenMethod):
         if config:
             settings["unmask"] = check_unmask_spec(config)
         return settings
-
-
-AUTO_REPEAT_UP_TO = 3000  # training sentences: the largest budget where repetition + unmasking still led (one seed)
-AUTO_LARGE_UNMASK = "1111"  # above it: every block bidirectional, the best config on the full training set
 
 
 class AutoMethod(UnmaskMethod):

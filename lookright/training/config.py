@@ -25,7 +25,9 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..methods.auto_policy import AUTO_LARGE_UNMASK, AUTO_REPEAT_UP_TO
 from ..methods.registry import get_method
+from ..unmasking.config import DEFAULT_UNMASK
 
 if TYPE_CHECKING:
     from ..methods.base import Method
@@ -83,12 +85,13 @@ class TrainConfig:
     scheme: str | None = setting(None, "Scheme of the input tags (IOB1, IOB2, BIOES, IO, NONE); default: detect.")
     train_scheme: str = setting("IOB2", "Scheme the model learns: IOB2 or BIOES (per-word tags such as POS stay).")
     method: str = setting(
-        "auto", "How labels are produced: auto (default: repeat with --unmask up to 3,000 training sentences, "
-        "unmask above), unmask, causal, repeat, generative, encoder or a registered one."
+        "auto", f"How labels are produced: auto (default: repeat with --unmask up to {AUTO_REPEAT_UP_TO:,} training "
+        "sentences, unmask above), unmask, causal, repeat, generative, encoder or a registered one."
     )
     unmask: str | None = setting(
-        None, "Bidirectional groups, e.g. 0011 (first char = input side), or layers:20,21; default: unmask 0011, "
-        "repeat none, auto 0011 up to 3,000 training sentences and 1111 above."
+        None, "Bidirectional groups, e.g. 0011 (first char = input side), or layers:20,21; default: unmask "
+        f"{DEFAULT_UNMASK}, repeat none, auto {DEFAULT_UNMASK} up to {AUTO_REPEAT_UP_TO:,} training sentences and "
+        f"{AUTO_LARGE_UNMASK} above."
     )
     finetune: str = setting(
         "auto", "lora, full or auto (full for encoders, LoRA for decoders).", commands=TRAIN_AND_SWEEP

@@ -142,7 +142,9 @@ class TrainConfig:
         None, "Take the label set from this labelled file (e.g. when training on a slice).", commands=ALL_COMMANDS
     )
     eval_every: int | None = setting(None, "Validate every N optimizer steps (default: each epoch).")
-    patience: int | None = setting(3, "Early stopping after N validations without improvement (F1: counted from its first nonzero score).")
+    patience: int | None = setting(
+        3, "Early stopping after N validations without improvement (F1: counted from its first nonzero score)."
+    )
     select_best: bool = setting(
         True, "Validate during training and keep the best checkpoint; false: the last step.", commands=()
     )

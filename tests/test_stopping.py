@@ -59,3 +59,16 @@ def test_the_callback_state_carries_whether_a_score_was_seen(scored):
     for name, value in saved["attributes"].items():
         setattr(restored, name, value)
     assert restored.scored is scored and restored.early_stopping_patience == 3
+
+
+def test_training_stops_early_only_through_this_callback_and_only_when_selecting():
+    from rich.console import Console
+
+    from lookright.training import TrainConfig
+    from lookright.training.loop import training_callbacks
+
+    cfg = TrainConfig(train="x")
+    stopping = [c for c in training_callbacks(cfg, Console(), selecting=True) if isinstance(c, EarlyStoppingCallback)]
+    assert [type(c) for c in stopping] == [EarlyStoppingAfterFirstScore]
+    assert stopping[0].early_stopping_patience == cfg.patience
+    assert not any(isinstance(c, EarlyStoppingCallback) for c in training_callbacks(cfg, Console(), selecting=False))

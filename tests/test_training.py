@@ -106,6 +106,22 @@ def test_training_resumes_from_the_last_checkpoint(tiny_train_config, tmp_path):
     assert [e["step"] for e in state["log_history"] if "eval_f1" in e] == [3, 6]
 
 
+def test_a_checkpoint_written_with_other_stateful_callbacks_resumes(tiny_train_config, tmp_path):
+    # Checkpoints written before early stopping became EarlyStoppingAfterFirstScore name transformers' own
+    # EarlyStoppingCallback; transformers then failed its first save with a KeyError.
+    train(tiny_train_config(tmp_path, max_steps=6, eval_every=3, stop_after_fraction=0.5))
+    state_file = tmp_path / "checkpoints" / "checkpoint-3" / "trainer_state.json"
+    state = json.loads(state_file.read_text())
+    saved = state["stateful_callbacks"].pop("EarlyStoppingAfterFirstScore")
+    saved["attributes"].pop("scored")
+    state["stateful_callbacks"]["EarlyStoppingCallback"] = saved
+    state_file.write_text(json.dumps(state))
+    resumed = train(tiny_train_config(tmp_path, max_steps=6, eval_every=3, resume=True))
+    assert resumed.steps == 6
+    state = json.loads((tmp_path / "checkpoints" / "checkpoint-6" / "trainer_state.json").read_text())
+    assert "EarlyStoppingAfterFirstScore" in state["stateful_callbacks"]
+
+
 def test_epochs_left_unset_grow_on_a_small_training_set_and_the_same_command_resumes(tiny_train_config, tmp_path):
     from lookright.training.config import auto_epochs
     from lookright.training.rundir import RUN_FILE

@@ -21,6 +21,7 @@ import torch
 from rich.console import Console
 from torch.utils.data import SequentialSampler
 from transformers import Trainer, TrainerCallback, TrainingArguments
+from transformers.trainer_callback import ExportableState
 from transformers.trainer_pt_utils import LengthGroupedSampler
 from transformers.trainer_utils import get_last_checkpoint
 
@@ -73,6 +74,19 @@ class LookrightTrainer(Trainer):
         dataset = train_dataset if train_dataset is not None else self.train_dataset
         global_batch = self.args.per_device_train_batch_size * self.args.world_size * self.args.gradient_accumulation_steps
         return LengthGroupedSampler(global_batch, dataset=dataset, model_input_name="input_ids")
+
+    def _load_callback_state(self) -> None:
+        """After a resume, give every stateful callback of this run an entry in the loaded state.
+
+        transformers saves a checkpoint by updating the entry named after each stateful callback and
+        fails with a KeyError where the checkpoint's state has none, i.e. whenever it was written by
+        a run with other callbacks (an earlier lookright, whose early stopping had another class).
+        """
+        super()._load_callback_state()
+        saved = self.state.stateful_callbacks
+        for callback in [*self.callback_handler.callbacks, self.control]:
+            if isinstance(callback, ExportableState):
+                saved.setdefault(type(callback).__name__, callback.state())
 
     def _get_eval_sampler(self, eval_dataset):
         if eval_dataset is None or self.args.world_size > 1:

@@ -6,5 +6,5 @@ the evidence is in `AutoMethod`'s docstring and bench/README "Learning curve".
 
 from __future__ import annotations
 
-AUTO_REPEAT_UP_TO = 3000  # training sentences: the largest budget where repetition + unmasking still led (one seed)
+AUTO_REPEAT_UP_TO = 3000  # training sentences: the largest budget where repetition + unmasking still led (3 seeds)
 AUTO_LARGE_UNMASK = "1111"  # above it: every block bidirectional, the best config on the full training set

@@ -264,8 +264,8 @@ class AutoMethod(UnmaskMethod):
     and 84.8 vs 71.1 at 2,000 (3 seeds each); on chunking at 1,000 the two are within 0.4 (3 seeds),
     at 250 causal leads (within the seed spread). The gap closes with data while the second reading
     doubles the cost of training and prediction: against a single reading with every block
-    unmasked (`1111`) it led by 4.4 at 2,000 and 1.0 at 3,000 (one seed each) and tied at 4,000 (87.9
-    vs 88.0, 3 seeds), so larger sets read once, with every block unmasked unless a config is
+    unmasked (`1111`) it led by 4.4 at 2,000 (one seed) and 0.8 at 3,000 (86.7 vs 85.9, 3 seeds, every
+    seed) and tied at 4,000 (87.9 vs 88.0, 3 seeds), so larger sets read once, with every block unmasked unless a config is
     given: on all 14,041 sentences `1111` scored 89.3 against 86.6 for `0011`, while on small sets
     `1111` ranks near the bottom of the paper's grid.
     """

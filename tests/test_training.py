@@ -122,6 +122,26 @@ def test_a_checkpoint_written_with_other_stateful_callbacks_resumes(tiny_train_c
     assert "EarlyStoppingAfterFirstScore" in state["stateful_callbacks"]
 
 
+def test_a_checkpoint_cut_off_while_saving_is_skipped_and_the_last_complete_one_resumes(tiny_train_config, tmp_path):
+    train(tiny_train_config(tmp_path, max_steps=6, eval_every=3, stop_after_fraction=0.5))  # checkpoint-3
+    checkpoints = tmp_path / "checkpoints"
+    shutil.copytree(checkpoints / "checkpoint-3", checkpoints / "checkpoint-6")
+    (checkpoints / "checkpoint-6" / "trainer_state.json").unlink()  # a crash before transformers wrote it
+    resumed = train(tiny_train_config(tmp_path, max_steps=6, eval_every=3, resume=True))
+    assert resumed.steps == 6
+    state = json.loads((checkpoints / "checkpoint-6" / "trainer_state.json").read_text())
+    assert [e["step"] for e in state["log_history"] if "eval_f1" in e] == [3, 6]
+
+
+def test_only_cut_off_checkpoints_count_as_none(tiny_train_config, tmp_path):
+    from lookright.training.rundir import has_checkpoint
+
+    (tmp_path / "checkpoints" / "checkpoint-4").mkdir(parents=True)
+    assert not has_checkpoint(tmp_path)
+    with pytest.raises(LookrightError, match="no checkpoint found"):
+        train(tiny_train_config(tmp_path, resume=True))
+
+
 def test_epochs_left_unset_grow_on_a_small_training_set_and_the_same_command_resumes(tiny_train_config, tmp_path):
     from lookright.training.config import auto_epochs
     from lookright.training.rundir import RUN_FILE

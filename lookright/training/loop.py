@@ -23,7 +23,6 @@ from torch.utils.data import SequentialSampler
 from transformers import Trainer, TrainerCallback, TrainingArguments
 from transformers.trainer_callback import ExportableState
 from transformers.trainer_pt_utils import LengthGroupedSampler
-from transformers.trainer_utils import get_last_checkpoint
 
 from .. import __version__
 from ..console import print_plain
@@ -37,7 +36,7 @@ from ..unmasking.easing import easing_weight, set_right_context_weight
 from .config import TrainConfig
 from .distributed import is_main_process, world_size
 from .progress import RichProgressCallback
-from .rundir import CHECKPOINT_DIR, claim_output
+from .rundir import CHECKPOINT_DIR, TRAINER_STATE, claim_output, last_checkpoint
 from .stopping import EarlyStoppingAfterFirstScore
 
 
@@ -197,15 +196,19 @@ def run_training(
     """
     output = Path(cfg.output)
     checkpoint_dir = output / CHECKPOINT_DIR
-    resume_from = None
+    resume_from, cut_off = None, []
     if cfg.resume:
-        resume_from = get_last_checkpoint(str(checkpoint_dir)) if checkpoint_dir.is_dir() else None
-        if resume_from is None:
+        last, cut_off = last_checkpoint(output)
+        if last is None:
             raise LookrightError(f"--resume: no checkpoint found in {checkpoint_dir}")
+        resume_from = str(last)
     if is_main_process():
         claim_output(requested or cfg)  # as asked (`auto`), so that the same command resumes it
+        out = console or Console(stderr=True)
+        for checkpoint in cut_off:  # rewritten when training reaches its step again
+            print_plain(out, f"skipping {checkpoint}: its save was cut off (no {TRAINER_STATE})")
         if resume_from is not None:
-            print_plain(console or Console(stderr=True), f"resuming from {resume_from}")
+            print_plain(out, f"resuming from {resume_from}")
     tokens_before = _tokens_in_checkpoint(resume_from) if resume_from else 0
     started = time.perf_counter()
     trainer.train(resume_from_checkpoint=resume_from)
@@ -293,5 +296,5 @@ def peak_memory_mb() -> float:
 
 
 def _tokens_in_checkpoint(checkpoint: str) -> int:
-    state = json.loads((Path(checkpoint) / "trainer_state.json").read_text())
+    state = json.loads((Path(checkpoint) / TRAINER_STATE).read_text())
     return int(state.get("num_input_tokens_seen") or 0)

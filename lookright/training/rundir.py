@@ -35,10 +35,36 @@ CONTINUATION_SETTINGS = frozenset({
 })
 
 
+# transformers writes a checkpoint's trainer state last: a checkpoint without it was cut off while saving
+# (a crash, a kill, a full disk) and cannot be resumed.
+TRAINER_STATE = "trainer_state.json"
+
+
+def checkpoints(output: str | Path) -> list[Path]:
+    """OUTPUT/checkpoints/checkpoint-N directories, in step order."""
+    found = [p for p in (Path(output) / CHECKPOINT_DIR).glob("checkpoint-*") if p.is_dir() and _step(p) is not None]
+    return sorted(found, key=_step)
+
+
+def last_checkpoint(output: str | Path) -> tuple[Path | None, list[Path]]:
+    """The last checkpoint a run can resume, and the later ones skipped because their save was cut off."""
+    last, cut_off = None, []
+    for checkpoint in checkpoints(output):
+        if (checkpoint / TRAINER_STATE).is_file():
+            last, cut_off = checkpoint, []
+        else:
+            cut_off.append(checkpoint)
+    return last, cut_off
+
+
+def _step(checkpoint: Path) -> int | None:
+    step = checkpoint.name.removeprefix("checkpoint-")
+    return int(step) if step.isdigit() else None
+
+
 def has_checkpoint(output: str | Path) -> bool:
     """Whether OUTPUT/checkpoints holds a checkpoint a run could resume."""
-    directory = Path(output) / CHECKPOINT_DIR
-    return directory.is_dir() and any(p.is_dir() for p in directory.glob("checkpoint-*"))
+    return last_checkpoint(output)[0] is not None
 
 
 def run_settings(cfg: TrainConfig) -> dict[str, Any]:

@@ -207,10 +207,14 @@ def plot(points: list[dict], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     tasks = list(dict.fromkeys(p["task"] for p in points))
+    # one colour per method in every panel, so a method reads the same across tasks
+    every_method = sorted({r["method"] for p in points for r in p["rows"]})
+    palette = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    colours = {m: palette[i % len(palette)] for i, m in enumerate(every_method)}
     fig, axes = plt.subplots(1, len(tasks), figsize=(6 * len(tasks), 4.5), squeeze=False)
     for ax, task in zip(axes[0], tasks):
         mine = sorted((p for p in points if p["task"] == task), key=lambda p: p["sentences"])
-        methods = list(dict.fromkeys(r["method"] for p in mine for r in p["rows"]))
+        methods = [m for m in every_method if any(r["method"] == m for p in mine for r in p["rows"])]
         for method in methods:
             xs, means, sds = [], [], []
             for p in mine:
@@ -220,9 +224,9 @@ def plot(points: list[dict], path: Path) -> None:
                 xs.append(p["sentences"])
                 means.append(100 * row["test"]["strict_f1"])
                 sds.append(100 * ((row["test"].get("sd") or {}).get("strict_f1") or 0.0))
-            line, = ax.plot(xs, means, marker="o", label=method)
+            ax.plot(xs, means, marker="o", label=method, color=colours[method])
             ax.fill_between(xs, [m - s for m, s in zip(means, sds)], [m + s for m, s in zip(means, sds)],
-                            color=line.get_color(), alpha=0.2)
+                            color=colours[method], alpha=0.2)
         ax.set_xscale("log")
         ax.minorticks_off()  # only the measured sizes are labelled
         ax.set_xticks([p["sentences"] for p in mine], [f"{p['sentences']:,}" for p in mine])

@@ -36,7 +36,8 @@ CONTINUATION_SETTINGS = frozenset({
 
 
 # transformers writes a checkpoint's trainer state last: a checkpoint without it was cut off while saving
-# (a crash, a kill, a full disk) and cannot be resumed.
+# (a crash, a kill, a full disk) and cannot be resumed. transformers' TRAINER_STATE_NAME, not imported:
+# its module loads torch, and this one is read before anything loads.
 TRAINER_STATE = "trainer_state.json"
 
 

@@ -15,22 +15,14 @@ from transformers import EarlyStoppingCallback
 
 
 class EarlyStoppingAfterFirstScore(EarlyStoppingCallback):
-    """`EarlyStoppingCallback` that ignores evaluations before a greater-is-better metric first exceeds 0."""
+    """`EarlyStoppingCallback` that ignores evaluations before a greater-is-better metric first exceeds 0.
 
-    def __init__(
-        self, early_stopping_patience: int = 1, early_stopping_threshold: float | None = 0.0, scored: bool = False
-    ) -> None:
-        super().__init__(early_stopping_patience, early_stopping_threshold)
-        self.scored = scored
+    Whether a score was seen is read from the Trainer's best metric (the best before this
+    evaluation), not kept here: the Trainer restores it on resume, callback attributes it does not.
+    """
 
     def check_metric_value(self, args, state, control, metric_value):
-        if args.greater_is_better and not self.scored:
-            if metric_value <= 0:
-                return  # nothing learnt to lose yet: the patience counter stays at 0
-            self.scored = True
+        best_so_far = state.best_metric if state.best_metric is not None else 0.0
+        if args.greater_is_better and best_so_far <= 0 and metric_value <= 0:
+            return  # nothing learnt to lose yet: the patience counter stays at 0
         super().check_metric_value(args, state, control, metric_value)
-
-    def state(self) -> dict:
-        saved = super().state()
-        saved["attributes"]["scored"] = self.scored
-        return saved

@@ -42,7 +42,9 @@ def test_best_checkpoint_is_selected_on_validation(trained):
     evals = [e["eval_f1"] for e in state["log_history"] if "eval_f1" in e]
     assert len(evals) == 2
     assert state["best_metric"] == max(evals)
-    assert card.training["best_checkpoint"].endswith("checkpoint-" + str(3 if evals[0] >= evals[1] else 6))
+    # the first of equal scores is kept, except while F1 is 0: then the later checkpoint (more training)
+    first_kept = evals[0] > evals[1] or evals[0] == evals[1] > 0
+    assert card.training["best_checkpoint"].endswith("checkpoint-" + str(3 if first_kept else 6))
 
 
 def test_reloaded_model_reproduces_validation_scores_exactly(trained, conll2003):

@@ -87,6 +87,22 @@ class LookrightTrainer(Trainer):
             if isinstance(callback, ExportableState):
                 saved.setdefault(type(callback).__name__, callback.state())
 
+    def _determine_best_metric(self, metrics: dict[str, float], trial: Any) -> bool:
+        """As transformers decides, except that while F1 has never left 0 the latest checkpoint is the best.
+
+        transformers keeps the first of equal scores, so a run whose validation F1 stayed 0 (250
+        tweets, a rare label set) would end on its first-epoch weights although the loss kept falling.
+        """
+        before = self.state.best_metric
+        if super()._determine_best_metric(metrics, trial):
+            return True
+        name = self.args.metric_for_best_model or ""
+        value = metrics.get(name if name.startswith("eval_") else f"eval_{name}")
+        if self.args.greater_is_better and before is not None and before <= 0 and value is not None and value <= 0:
+            self.state.best_global_step = self.state.global_step
+            return True
+        return False
+
     def _get_eval_sampler(self, eval_dataset):
         if eval_dataset is None or self.args.world_size > 1:
             return None  # distributed: accelerate shards in order and gather_for_metrics restores it
@@ -213,6 +229,13 @@ def run_training(
     started = time.perf_counter()
     trainer.train(resume_from_checkpoint=resume_from)
     train_seconds = time.perf_counter() - started
+    if is_main_process() and _never_scored(trainer):
+        print_plain(
+            console or Console(stderr=True),
+            f"warning: validation {trainer.args.metric_for_best_model} stayed 0 in every evaluation, so nothing "
+            "on validation was labelled right; the last checkpoint is kept. Train longer (--epochs) or check "
+            "that the training labels occur in the validation set.",
+        )
     tokens = (trainer.state.num_input_tokens_seen or 0) - tokens_before  # spent by this call
     return TrainResult(
         output=output,
@@ -293,6 +316,12 @@ def peak_memory_mb() -> float:
         pass
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return rss / 1024 if sys.platform != "darwin" else rss / 2**20
+
+
+def _never_scored(trainer: Trainer) -> bool:
+    """Whether checkpoints were selected on a greater-is-better score (F1) that no evaluation lifted above 0."""
+    args, best = trainer.args, trainer.state.best_metric
+    return bool(args.load_best_model_at_end and args.greater_is_better and best is not None and best <= 0)
 
 
 def _tokens_in_checkpoint(checkpoint: str) -> int:

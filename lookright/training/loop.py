@@ -71,7 +71,9 @@ class LookrightTrainer(Trainer):
         if self.args.train_sampling_strategy != "group_by_length" or self.args.world_size == 1:
             return super()._get_train_sampler(train_dataset)
         dataset = train_dataset if train_dataset is not None else self.train_dataset
-        global_batch = self.args.per_device_train_batch_size * self.args.world_size * self.args.gradient_accumulation_steps
+        global_batch = (
+            self.args.per_device_train_batch_size * self.args.world_size * self.args.gradient_accumulation_steps
+        )
         return LengthGroupedSampler(global_batch, dataset=dataset, model_input_name="input_ids")
 
     def _load_callback_state(self) -> None:
@@ -134,40 +136,40 @@ def training_arguments(
     total_steps = cfg.max_steps if cfg.max_steps > 0 else math.ceil(steps_per_epoch * cfg.epochs)
     eval_every = max(1, min(cfg.eval_every or steps_per_epoch, total_steps))
     on_gpu = precision.device.startswith("cuda")
-    settings: dict[str, Any] = dict(
-        output_dir=str(Path(cfg.output) / CHECKPOINT_DIR),
-        per_device_train_batch_size=cfg.batch_size,
-        per_device_eval_batch_size=cfg.batch_size,
-        gradient_accumulation_steps=cfg.grad_accum,
-        num_train_epochs=cfg.epochs,
-        max_steps=cfg.max_steps,
-        learning_rate=cfg.lr,
-        weight_decay=cfg.weight_decay,
-        warmup_steps=int(round(cfg.warmup_ratio * total_steps)),
-        lr_scheduler_type="linear",
-        max_grad_norm=1.0,
-        seed=cfg.seed,
-        data_seed=cfg.seed,
-        train_sampling_strategy="group_by_length",
-        eval_strategy="steps" if selection else "no",
-        eval_steps=eval_every,
-        save_strategy="steps",
-        save_steps=eval_every,
-        save_total_limit=cfg.keep_checkpoints,
-        load_best_model_at_end=selection is not None,
-        metric_for_best_model=selection.metric if selection else None,
-        greater_is_better=selection.greater_is_better if selection else True,
-        logging_steps=max(1, min(10, eval_every // 4)),  # the training loss in progress lines stays recent
-        include_num_input_tokens_seen="non_padding",
-        report_to="none",
-        bf16=precision.autocast_bf16 and precision.dtype != torch.float16,
-        fp16=on_gpu and precision.dtype == torch.float16,
-        use_cpu=not on_gpu,
-        activation_checkpointing=cfg.gradient_checkpointing,
-        dataloader_num_workers=0,
-        remove_unused_columns=False,
-        disable_tqdm=False,
-    )
+    settings: dict[str, Any] = {
+        "output_dir": str(Path(cfg.output) / CHECKPOINT_DIR),
+        "per_device_train_batch_size": cfg.batch_size,
+        "per_device_eval_batch_size": cfg.batch_size,
+        "gradient_accumulation_steps": cfg.grad_accum,
+        "num_train_epochs": cfg.epochs,
+        "max_steps": cfg.max_steps,
+        "learning_rate": cfg.lr,
+        "weight_decay": cfg.weight_decay,
+        "warmup_steps": round(cfg.warmup_ratio * total_steps),
+        "lr_scheduler_type": "linear",
+        "max_grad_norm": 1.0,
+        "seed": cfg.seed,
+        "data_seed": cfg.seed,
+        "train_sampling_strategy": "group_by_length",
+        "eval_strategy": "steps" if selection else "no",
+        "eval_steps": eval_every,
+        "save_strategy": "steps",
+        "save_steps": eval_every,
+        "save_total_limit": cfg.keep_checkpoints,
+        "load_best_model_at_end": selection is not None,
+        "metric_for_best_model": selection.metric if selection else None,
+        "greater_is_better": selection.greater_is_better if selection else True,
+        "logging_steps": max(1, min(10, eval_every // 4)),  # the training loss in progress lines stays recent
+        "include_num_input_tokens_seen": "non_padding",
+        "report_to": "none",
+        "bf16": precision.autocast_bf16 and precision.dtype != torch.float16,
+        "fp16": on_gpu and precision.dtype == torch.float16,
+        "use_cpu": not on_gpu,
+        "activation_checkpointing": cfg.gradient_checkpointing,
+        "dataloader_num_workers": 0,
+        "remove_unused_columns": False,
+        "disable_tqdm": False,
+    }
     settings.update(overrides)
     return TrainingArguments(**settings)
 

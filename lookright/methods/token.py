@@ -259,17 +259,18 @@ class RepeatMethod(TokenMethod):
 class AutoMethod(UnmaskMethod):
     """The default: repetition + unmasking on small training sets, unmasking alone on larger ones.
 
-    CoNLL-2003 NER test F1, reading each window twice with the upper groups unmasked vs unmasking
-    alone (bench/README "Learning curve"): 64.9 vs 57.3 at 500 sentences, 82.1 vs 68.0 at 1,000
-    and 84.8 vs 71.1 at 2,000 (3 seeds each); on chunking at 1,000 the two are within 0.4 (3 seeds),
-    at 250 causal leads (within the seed spread). The gap closes with data while the second reading
-    doubles the cost of training and prediction: against a single reading with every block
-    unmasked (`1111`, the better single-reading config on NER from 500 sentences up: 64.4 vs 60.7
-    at 500, 78.6 vs 68.0 at 1,000) it led by 3.9 at 500, 3.5 at 1,000 (3 seeds), 4.4 at 2,000 (one
-    seed) and 0.8 at 3,000 (86.7 vs 85.9, 3 seeds, every seed) and tied at 4,000 (87.9 vs 88.0,
-    3 seeds). So larger sets read once, with every block unmasked unless a config is given: on all
-    14,041 sentences `1111` scored 89.3 against 86.6 for `0011`. Reading twice with `1111` lost to
-    reading twice with `0011` (79.1 vs 83.4 at 1,000, one seed), so the small-set config stays `0011`.
+    CoNLL-2003 NER test F1 at the default epochs, reading each window twice with the upper groups
+    unmasked vs unmasking alone (bench/README "Learning curve"): 60.4 vs 51.0 at 250 sentences, 68.3
+    vs 60.7 at 500, 82.1 vs 68.0 at 1,000 and 84.8 vs 71.1 at 2,000 (3 seeds each); on chunking the
+    second reading adds 0.4-1.0 points from 500 to 2,000 and ties at 250 and 4,000. The gap closes
+    with data while the second reading doubles the cost of training and prediction: against a single
+    reading with every block unmasked (`1111`, the better single-reading config on NER at every size
+    measured: 55.4 vs 51.0 at 250, 64.4 vs 60.7 at 500, 78.6 vs 68.0 at 1,000) it led by 5.0 at 250,
+    3.9 at 500, 3.5 at 1,000 (3 seeds), 4.4 at 2,000 (one seed) and 0.8 at 3,000 (86.7 vs 85.9, 3
+    seeds, every seed) and tied at 4,000 (87.9 vs 88.0, 3 seeds). So larger sets read once, with
+    every block unmasked unless a config is given: on all 14,041 sentences `1111` scored 89.3
+    against 86.6 for `0011`. Reading twice with `1111` lost to reading twice with `0011` (79.1 vs
+    83.4 at 1,000, one seed), so the small-set config stays `0011`.
     """
 
     name = "auto"

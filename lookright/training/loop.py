@@ -37,7 +37,7 @@ from .config import TrainConfig
 from .distributed import is_main_process, world_size
 from .progress import RichProgressCallback
 from .rundir import CHECKPOINT_DIR, TRAINER_STATE, claim_output, last_checkpoint
-from .stopping import EarlyStoppingAfterFirstScore
+from .stopping import EarlyStoppingAfterFirstScore, not_scored_yet
 
 
 @dataclass
@@ -100,7 +100,7 @@ class LookrightTrainer(Trainer):
             return True
         name = self.args.metric_for_best_model or ""
         value = metrics.get(name if name.startswith("eval_") else f"eval_{name}")
-        if self.args.greater_is_better and before is not None and before <= 0 and value is not None and value <= 0:
+        if before is not None and not_scored_yet(self.args, before) and value is not None and value <= 0:
             self.state.best_global_step = self.state.global_step
             return True
         return False
@@ -220,9 +220,9 @@ def run_training(
         if last is None:
             raise LookrightError(f"--resume: no checkpoint found in {checkpoint_dir}")
         resume_from = str(last)
+    out = console or Console(stderr=True)
     if is_main_process():
         claim_output(requested or cfg)  # as asked (`auto`), so that the same command resumes it
-        out = console or Console(stderr=True)
         for checkpoint in cut_off:  # rewritten when training reaches its step again
             print_plain(out, f"skipping {checkpoint}: its save was cut off (no {TRAINER_STATE})")
         if resume_from is not None:
@@ -233,7 +233,7 @@ def run_training(
     train_seconds = time.perf_counter() - started
     if is_main_process() and _never_scored(trainer):
         print_plain(
-            console or Console(stderr=True),
+            out,
             f"warning: validation {trainer.args.metric_for_best_model} stayed 0 in every evaluation, so nothing "
             "on validation was labelled right; the last checkpoint is kept. Train longer (--epochs) or check "
             "that the training labels occur in the validation set.",
@@ -322,8 +322,8 @@ def peak_memory_mb() -> float:
 
 def _never_scored(trainer: Trainer) -> bool:
     """Whether checkpoints were selected on a greater-is-better score (F1) that no evaluation lifted above 0."""
-    args, best = trainer.args, trainer.state.best_metric
-    return bool(args.load_best_model_at_end and args.greater_is_better and best is not None and best <= 0)
+    best = trainer.state.best_metric  # None: no evaluation ran (a paused run), so nothing to warn of
+    return trainer.args.load_best_model_at_end and best is not None and not_scored_yet(trainer.args, best)
 
 
 def _tokens_in_checkpoint(checkpoint: str) -> int:

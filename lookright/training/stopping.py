@@ -14,6 +14,15 @@ from __future__ import annotations
 from transformers import EarlyStoppingCallback
 
 
+def not_scored_yet(args, best_metric: float | None) -> bool:
+    """Whether checkpoints are chosen on a greater-is-better score (F1) that no evaluation has lifted above 0.
+
+    The one rule behind early stopping's patience, the best-checkpoint choice while F1 is 0, and the
+    warning of a run that never scored. `best_metric` None (no evaluation yet) counts as 0.
+    """
+    return bool(args.greater_is_better) and (best_metric is None or best_metric <= 0)
+
+
 class EarlyStoppingAfterFirstScore(EarlyStoppingCallback):
     """`EarlyStoppingCallback` that ignores evaluations before a greater-is-better metric first exceeds 0.
 
@@ -22,7 +31,6 @@ class EarlyStoppingAfterFirstScore(EarlyStoppingCallback):
     """
 
     def check_metric_value(self, args, state, control, metric_value):
-        best_so_far = state.best_metric if state.best_metric is not None else 0.0
-        if args.greater_is_better and best_so_far <= 0 and metric_value <= 0:
+        if not_scored_yet(args, state.best_metric) and metric_value <= 0:
             return  # nothing learnt to lose yet: the patience counter stays at 0
         super().check_metric_value(args, state, control, metric_value)

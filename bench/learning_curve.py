@@ -24,6 +24,9 @@ same method at the same point in two files (seeds run at different times) is poo
 over all its seeds; a seed recorded twice is an error. `--join-epochs` leaves `--epochs N` out of
 the labels, so a method's line runs through files trained with different epochs per size (e.g. the
 default's 12 at 250 sentences, 6 at 500, 3 from 1,000); each file's flags stay in the header.
+`--pick-unmask` adds the unmasking the issue asks for, the config chosen on validation (the best
+mean validation F1 over the seeds every config ran), as one row and one line, plus a task x size x
+method grid whose empty cells show what was not run; each config's own row stays in the table.
 """
 
 from __future__ import annotations
@@ -185,6 +188,61 @@ def pooled(first: dict, second: dict) -> dict:
     return out
 
 
+PICK = "unmask (validation pick)"
+
+
+def validation_on(row: dict, seeds: list[int]) -> float:
+    """The row's mean validation score over `seeds` only."""
+    each = dict(zip(row_seeds(row), [s["score"] for s in seed_scores(row["validation"])]))
+    return sum(each[s] for s in seeds) / len(seeds)
+
+
+def with_unmask_pick(points: list[dict]) -> list[dict]:
+    """Each point with one more row, `unmask (validation pick)`: the `unmask:CONFIG` row with the best mean validation
+    F1 over the seeds every config was run on. That is the choice a user can make without the test set, so it is
+    the unmasking line a learning curve should show, not the best config on test; the row keeps all its seeds."""
+    out = []
+    for point in points:
+        configs = [r for r in point["rows"] if r["method"].startswith("unmask:") and " " not in r["method"]]
+        if not configs:
+            out.append(point)
+            continue
+        shared = sorted(set.intersection(*(set(row_seeds(r)) for r in configs)))
+        if not shared:
+            most = max(len(row_seeds(r)) for r in configs)
+            configs = [r for r in configs if len(row_seeds(r)) == most]
+            shared = sorted(set.intersection(*(set(row_seeds(r)) for r in configs)))
+        score = {r["method"]: validation_on(r, shared) for r in configs}
+        best = max(configs, key=lambda r: score[r["method"]])
+        others = ", ".join(f"{m.split(':', 1)[1]} {100 * v:.2f}" for m, v in score.items() if m != best["method"])
+        detail = (f"{best['detail']}: validation {100 * score[best['method']]:.2f}"
+                  + (f" vs {others}" if others else " (the only config run)")
+                  + f" on seed{'s' if len(shared) > 1 else ''} {', '.join(map(str, shared))}")
+        out.append({**point, "rows": [*point["rows"], {**best, "method": PICK, "detail": detail}]})
+    return out
+
+
+GRID_METHODS = ("causal", PICK, "repeat", "repeat:1:0011", "encoder")
+
+
+def grid(points: list[dict], methods: tuple[str, ...] = GRID_METHODS) -> str:
+    """Task x size x method at a glance: test F1 mean ± sd (seeds); an empty cell is a run not made."""
+    head = ["task", "sentences", *methods]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for point in points:
+        cells = [point["task"], f"{point['sentences']:,}"]
+        for method in methods:
+            row = next((r for r in point["rows"] if r["method"] == method), None)
+            if row is None:
+                cells.append("")
+                continue
+            sd = (row["test"].get("sd") or {}).get("strict_f1")
+            cells.append(f"{100 * row['test']['strict_f1']:.2f}" + (f" ± {100 * sd:.2f}" if sd is not None else "")
+                         + f" ({len(row_seeds(row))})")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def table(points: list[dict]) -> str:
     head = ["task", "sentences", "method", "ran as", "test strict F1 (mean ± sd)", "each seed", "train s (all seeds)"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
@@ -200,7 +258,8 @@ def table(points: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def plot(points: list[dict], path: Path) -> None:
+def plot(points: list[dict], path: Path, hide=lambda method: False) -> None:
+    """F1 vs sentences per task, one line per method (those `hide` names left to the table), shaded ± sd."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -208,7 +267,7 @@ def plot(points: list[dict], path: Path) -> None:
 
     tasks = list(dict.fromkeys(p["task"] for p in points))
     # one colour per method in every panel, so a method reads the same across tasks
-    every_method = sorted({r["method"] for p in points for r in p["rows"]})
+    every_method = sorted({r["method"] for p in points for r in p["rows"] if not hide(r["method"])})
     palette = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     colours = {m: palette[i % len(palette)] for i, m in enumerate(every_method)}
     fig, axes = plt.subplots(1, len(tasks), figsize=(6 * len(tasks), 4.5), squeeze=False)
@@ -242,18 +301,26 @@ def plot(points: list[dict], path: Path) -> None:
 
 def write_merged(files: list[Path], results: Path, args) -> None:
     points = merged_points(files, args.join_epochs)
+    if args.pick_unmask:
+        points = with_unmask_pick(points)
     flags = {f: shlex.join(json.loads(f.read_text()).get("extra") or []) for f in files}
     text = ("# Learning curve: test F1 by training sentences (joined results)\n\nFrom "
             + ", ".join(f"`{f.name}`" + (f" (`{flags[f]}`)" if args.join_epochs and flags[f] else "") for f in files)
             + " (each file's seeds, data slices and hardware are in its .md). sd = sample standard deviation over "
-              "the seeds; a single-seed row has no sd.\n\n" + table(points))
+              "the seeds; a single-seed row has no sd.\n\n")
+    if args.pick_unmask:
+        text += ("Test strict F1, mean ± sd (number of seeds); `unmask (validation pick)` is the unmask config with "
+                 "the best mean validation F1 among those run on the same seeds, `repeat:1:0011` is what `auto` "
+                 "runs up to its size limit; an empty cell was not run.\n\n" + grid(points) + "\nEvery row:\n\n")
+    text += table(points)
     if args.note:
         text += f"\n{args.note}\n"
     text += f"\nCommand: `python bench/learning_curve.py {shlex.join(sys.argv[1:])}`\n"
     results.mkdir(parents=True, exist_ok=True)
     (results / f"{args.name}.md").write_text(text)
     (results / f"{args.name}.json").write_text(json.dumps({"argv": sys.argv[1:], "points": points}, indent=2) + "\n")
-    plot(points, results / f"{args.name}.png")
+    plot(points, results / f"{args.name}.png",
+         hide=lambda m: args.pick_unmask and m.startswith("unmask:") and " " not in m)
     print(text)
 
 
@@ -276,6 +343,8 @@ def main() -> None:
     parser.add_argument("--note", default=None, help="added under the table")
     parser.add_argument("--merge", default=None, help="comma-separated result JSONs to join; trains nothing")
     parser.add_argument("--join-epochs", action="store_true", help="with --merge: one line per method whatever --epochs")
+    parser.add_argument("--pick-unmask", action="store_true",
+                        help="with --merge: add the unmask config chosen on validation and a task x size x method grid")
     args = parser.parse_args(own)
     if args.merge:
         write_merged([Path(f) for f in args.merge.split(",")], Path(args.results), args)

@@ -191,6 +191,11 @@ def pooled(first: dict, second: dict) -> dict:
 PICK = "unmask (validation pick)"
 
 
+def is_unmask_config(method: str) -> bool:
+    """A plain `unmask:CONFIG` row (no recipe flags): a candidate for the pick, drawn only through it."""
+    return method.startswith("unmask:") and " " not in method
+
+
 def validation_on(row: dict, seeds: list[int]) -> float:
     """The row's mean validation score over `seeds` only."""
     each = dict(zip(row_seeds(row), [s["score"] for s in seed_scores(row["validation"])]))
@@ -203,7 +208,7 @@ def with_unmask_pick(points: list[dict]) -> list[dict]:
     the unmasking line a learning curve should show, not the best config on test; the row keeps all its seeds."""
     out = []
     for point in points:
-        configs = [r for r in point["rows"] if r["method"].startswith("unmask:") and " " not in r["method"]]
+        configs = [r for r in point["rows"] if is_unmask_config(r["method"])]
         if not configs:
             out.append(point)
             continue
@@ -225,6 +230,12 @@ def with_unmask_pick(points: list[dict]) -> list[dict]:
 GRID_METHODS = ("causal", PICK, "repeat", "repeat:1:0011", "encoder")
 
 
+def mean_sd(scores: dict) -> str:
+    """Test strict F1 as `mean ± sd` in points; a single seed has no sd."""
+    sd = (scores.get("sd") or {}).get("strict_f1")
+    return f"{100 * scores['strict_f1']:.2f}" + (f" ± {100 * sd:.2f}" if sd is not None else "")
+
+
 def grid(points: list[dict], methods: tuple[str, ...] = GRID_METHODS) -> str:
     """Task x size x method at a glance: test F1 mean ± sd (seeds); an empty cell is a run not made."""
     head = ["task", "sentences", *methods]
@@ -236,9 +247,7 @@ def grid(points: list[dict], methods: tuple[str, ...] = GRID_METHODS) -> str:
             if row is None:
                 cells.append("")
                 continue
-            sd = (row["test"].get("sd") or {}).get("strict_f1")
-            cells.append(f"{100 * row['test']['strict_f1']:.2f}" + (f" ± {100 * sd:.2f}" if sd is not None else "")
-                         + f" ({len(row_seeds(row))})")
+            cells.append(f"{mean_sd(row['test'])} ({len(row_seeds(row))})")
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
@@ -250,9 +259,7 @@ def table(points: list[dict]) -> str:
         for row in point["rows"]:
             test = row["test"]
             each = test.get("per_seed", {}).get("strict_f1", [test["strict_f1"]])
-            sd = (test.get("sd") or {}).get("strict_f1")
-            mean = f"{100 * test['strict_f1']:.2f}" + (f" ± {100 * sd:.2f}" if sd is not None else "")
-            cells = [point["task"], f"{point['sentences']:,}", row["method"], row["detail"], mean,
+            cells = [point["task"], f"{point['sentences']:,}", row["method"], row["detail"], mean_sd(test),
                      ", ".join(f"{100 * v:.2f}" for v in each), f"{row['train_seconds']:,.0f}"]
             lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
@@ -310,7 +317,7 @@ def write_merged(files: list[Path], results: Path, args) -> None:
               "the seeds; a single-seed row has no sd.\n\n")
     if args.pick_unmask:
         text += ("Test strict F1, mean ± sd (number of seeds); `unmask (validation pick)` is the unmask config with "
-                 "the best mean validation F1 among those run on the same seeds, `repeat:1:0011` is what `auto` "
+                 "the best mean validation F1 over the seeds every config ran, `repeat:1:0011` is what `auto` "
                  "runs up to its size limit; an empty cell was not run.\n\n" + grid(points) + "\nEvery row:\n\n")
     text += table(points)
     if args.note:
@@ -320,7 +327,7 @@ def write_merged(files: list[Path], results: Path, args) -> None:
     (results / f"{args.name}.md").write_text(text)
     (results / f"{args.name}.json").write_text(json.dumps({"argv": sys.argv[1:], "points": points}, indent=2) + "\n")
     plot(points, results / f"{args.name}.png",
-         hide=lambda m: args.pick_unmask and m.startswith("unmask:") and " " not in m)
+         hide=lambda m: args.pick_unmask and is_unmask_config(m))
     print(text)
 
 

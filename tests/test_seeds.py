@@ -154,3 +154,23 @@ def test_compare_with_seeds_reports_each_seed_and_the_mean(tiny_model_dir, conll
     assert row["test"]["per_seed"]["strict_f1"] == each
     assert row["test"]["sd"]["strict_f1"] == pytest.approx(statistics.stdev(each))
     assert "seeds 5, 6" in saved["setup"] and " ± " in (output / "comparison.md").read_text()
+
+
+def test_compare_grown_by_a_seed_later_trains_it_beside_the_first(tiny_model_dir, conll2003, tmp_path):
+    """`--seeds 5` then `--seeds 6` into one output: the kept seed-5 model is not in the way of seed 6."""
+    output, test_file = tmp_path / "cmp", tmp_path / "test.txt"
+    test_file.write_text("\n\n".join((conll2003 / "test.txt").read_text().split("\n\n")[:8]) + "\n")
+    args = ["compare", "--train", str(conll2003 / "train.txt"), "--validation", str(conll2003 / "validation.txt"),
+            "--test", str(test_file), "--label-column", "3", "--model", str(tiny_model_dir), "--methods", "causal",
+            "--max-train-sentences", "16", "--max-validation-sentences", "8", "--max-steps", "2",
+            "--batch-size", "8", "--output", str(output)]
+    for seed in ("5", "6"):
+        result = CliRunner().invoke(app, [*args, "--seeds", seed])
+        assert result.exit_code == 0, result.output + repr(result.exception)
+    rows = [json.loads(line) for line in (output / "results.jsonl").read_text().splitlines()]
+    assert [(r["seed"], r["model_dir"]) for r in rows] == [(5, str(output / "causal")),
+                                                           (6, str(output / "causal" / "seed-6"))]
+    both = CliRunner().invoke(app, [*args, "--seeds", "5,6"])  # both measured: nothing trains again
+    assert both.exit_code == 0, both.output + repr(both.exception)
+    assert (output / "results.jsonl").read_text().count("\n") == 2
+    assert json.loads((output / "comparison.json").read_text())["rows"][0]["seeds"] == [5, 6]

@@ -98,6 +98,25 @@ def test_a_row_written_before_seeds_were_recorded_counts_as_the_base_seed_only(t
     assert again.calls == [("00", 2)]  # the old row is seed 1's run, not every seed's
 
 
+def test_a_sweep_run_again_with_another_single_seed_trains_that_seed(tiny_model_dir, conll2003, tmp_path):
+    """Seed 1's finished run is not seed 2's result, and its kept model is not in seed 2's way."""
+    base = _base(tiny_model_dir, conll2003)
+    run_sweep(SweepConfig(base=base, output=str(tmp_path), groups=2, configs=["00"], seeds=[1]),
+              trainer=ScriptedTrainer(SCORES))
+    kept = tmp_path / "runs" / "00"
+    kept.mkdir(parents=True)  # the scripted trainer writes no model: record seed 1's run as training would
+    (kept / "lookright.run.json").write_text(json.dumps({"config": replace(base, seed=1).to_dict()}, default=str))
+    again = ScriptedTrainer(SCORES)
+    summary = run_sweep(SweepConfig(base=base, output=str(tmp_path), groups=2, configs=["00"], seeds=[2]),
+                        trainer=again)
+    assert again.calls == [("00", 2)]
+    assert summary.best.score == pytest.approx(SCORES[("00", 2)])
+    assert ResultsFile(tmp_path / "results.jsonl").rows()[-1].model_dir == str(kept / "seed-2")
+    repeat = ScriptedTrainer(SCORES)
+    run_sweep(SweepConfig(base=base, output=str(tmp_path), groups=2, configs=["00"], seeds=[1, 2]), trainer=repeat)
+    assert repeat.calls == []  # both seeds measured
+
+
 def test_successive_halving_ranks_rungs_by_the_mean_over_seeds(tiny_model_dir, conll2003, tmp_path):
     base, scores = _base(tiny_model_dir, conll2003), SCORES
     trainer = ScriptedTrainer(scores)

@@ -19,7 +19,7 @@ from ..errors import LookrightError
 from ..methods.registry import get_method
 from ..modeling.artifact import CARD_FILE
 from ..sweep.launch import Job, run_jobs
-from ..training.rundir import has_checkpoint, recorded_settings
+from ..training.rundir import has_checkpoint, seed_run_dir
 from ..training.splits import load_run_data
 from .config import CompareConfig
 from .methods import MethodSpec
@@ -77,9 +77,8 @@ def run_compare(cfg: CompareConfig, console: Console | None = None) -> list[Comp
             console.print(f"unmask:BEST -> {best} (search: {search_seconds:,.0f} s, {search_tokens:,} tokens)")
             overrides["unmask"] = best
         for seed in missing:
-            run_dir, name = output / spec.slug, spec.slug  # an interrupted run continues from its checkpoint
-            if several or _holds_another_seed(run_dir, seed):
-                run_dir, name = run_dir / f"seed-{seed}", f"{spec.slug}-seed-{seed}"
+            run_dir = seed_run_dir(output / spec.slug, seed, several)  # an interrupted run resumes there
+            name = spec.slug if run_dir == output / spec.slug else f"{spec.slug}-seed-{seed}"
             train_cfg = replace(cfg.base, **overrides, seed=seed, output=str(run_dir), resume=has_checkpoint(run_dir),
                                 overwrite=False)
             jobs.append((spec, Job(config=name, rung=0, train=train_cfg, run_dir=run_dir),
@@ -114,12 +113,3 @@ def run_compare(cfg: CompareConfig, console: Console | None = None) -> list[Comp
     write_report(rows, cfg, output, console)
     return rows
 
-
-def _holds_another_seed(run_dir: Path, seed: int) -> bool:
-    """Whether a single-seed run of this method with another seed is already in run_dir.
-
-    `--seeds 43` today and `--seeds 44` tomorrow into the same output is one comparison grown by
-    a seed: the new seed gets its own run_dir/seed-N instead of colliding with the kept model.
-    """
-    recorded = recorded_settings(run_dir)
-    return recorded is not None and recorded.get("seed") != seed

@@ -30,7 +30,7 @@ from ..modeling.resolve import resolve_model
 from ..training import TrainConfig
 from ..training import train as run_train
 from ..training.progress import hms
-from ..training.rundir import has_checkpoint
+from ..training.rundir import has_checkpoint, seed_run_dir
 from ..training.splits import load_run_data
 from .grid import validate_configs
 from .results import ResultsFile, RunResult, aggregate_runs, report_scores
@@ -202,21 +202,19 @@ class Sweep:
 
     def _run_dir(self, config: str, seed: int) -> Path:
         """runs/CONFIG for one seed (as before seeds existed); runs/CONFIG/seed-N for several."""
-        run_dir = self.output / RUNS_DIR / config
-        return run_dir / f"seed-{seed}" if len(self.seeds) > 1 else run_dir
+        return seed_run_dir(self.output / RUNS_DIR / config, seed, several=len(self.seeds) > 1)
 
     def _rung(self, configs: list[str], rung: int, fraction: float, previous: float, plan: float) -> list[RunResult]:
         """Train every (config, seed) of a rung not yet in results.jsonl; one row per config (the seeds' mean)."""
-        single = len(self.seeds) == 1  # one seed: a finished run of the config counts, whatever its seed (as before)
         finished_runs: dict[tuple[str, int | None], RunResult] = {}
         for r in self.results:  # one read of results.jsonl; the first row of a run wins
-            if (r.strategy, r.rung) == (self.cfg.strategy, rung):
-                finished_runs.setdefault((r.config, None if single else r.seed_or(self.cfg.base.seed)), r)
+            if (r.strategy, r.rung) == (self.cfg.strategy, rung):  # a run counts for its own seed only
+                finished_runs.setdefault((r.config, r.seed_or(self.cfg.base.seed)), r)
         rows: dict[tuple[str, int], RunResult] = {}
         todo = []
         for config in configs:
             for seed in self.seeds:
-                done = finished_runs.get((config, None if single else seed))
+                done = finished_runs.get((config, seed))
                 if done is not None:
                     self.console.print(f"{config} seed {seed}: already trained (rung {rung}), score {done.score:.4f}; "
                                        "skipping")

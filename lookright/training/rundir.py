@@ -87,6 +87,19 @@ def recorded_settings(output: Path) -> dict[str, Any] | None:
     return run_settings(TrainConfig(**{k: v for k, v in data.items() if k in known}))
 
 
+def seed_run_dir(run_dir: Path, seed: int, several: bool) -> Path:
+    """Where one seed of a method or config trains: run_dir, or run_dir/seed-N.
+
+    Several seeds each get run_dir/seed-N. A single seed keeps the plain run_dir (as before seeds
+    existed) unless that already holds a run of another seed: `--seeds 43` today and `--seeds 44`
+    tomorrow into one output is one study grown by a seed, not a run to refuse or to replace.
+    """
+    if several:
+        return run_dir / f"seed-{seed}"
+    recorded = recorded_settings(run_dir) if run_dir.is_dir() else None
+    return run_dir / f"seed-{seed}" if recorded is not None and recorded.get("seed") != seed else run_dir
+
+
 def differences(recorded: dict[str, Any], wanted: dict[str, Any]) -> list[str]:
     """`name: recorded -> wanted` for every run setting that differs."""
     return [

@@ -112,4 +112,3 @@ def run_compare(cfg: CompareConfig, console: Console | None = None) -> list[Comp
             if all((spec.spec, seed) in done for seed in seeds)]
     write_report(rows, cfg, output, console)
     return rows
-

@@ -201,7 +201,7 @@ class Sweep:
         return rung > 0 and self.cfg.strategy == "successive-halving"
 
     def _run_dir(self, config: str, seed: int) -> Path:
-        """runs/CONFIG for one seed (as before seeds existed); runs/CONFIG/seed-N for several."""
+        """runs/CONFIG for one seed (as before seeds existed), runs/CONFIG/seed-N beside another seed's run."""
         return seed_run_dir(self.output / RUNS_DIR / config, seed, several=len(self.seeds) > 1)
 
     def _rung(self, configs: list[str], rung: int, fraction: float, previous: float, plan: float) -> list[RunResult]:

@@ -235,8 +235,8 @@ class Sweep:
         if todo and (self.cfg.parallel > 1 or self.cfg.submit):
             from .launch import Job, run_jobs
 
-            jobs = [Job(c, rung, self._run_config(c, seed, fraction, self._resumes(rung)), self._run_dir(c, seed))
-                    for c, seed in todo]
+            runs = [(c, self._run_config(c, seed, fraction, self._resumes(rung))) for c, seed in todo]
+            jobs = [Job(c, rung, run_cfg, Path(run_cfg.output)) for c, run_cfg in runs]
             run_jobs(jobs, self.cfg.strategy, parallel=self.cfg.parallel, submit=self.cfg.submit,
                      console=self.console, on_result=record)
         else:
@@ -261,8 +261,8 @@ class Sweep:
         )
 
     def _train_one(self, config: str, seed: int, rung: int, fraction: float, resume: bool) -> RunResult:
-        run_dir = self._run_dir(config, seed)
         cfg = self._run_config(config, seed, fraction, resume)
+        run_dir = Path(cfg.output)  # where _run_config placed this seed's run
         of_seeds = f", seed {seed}" if len(self.seeds) > 1 else ""
         self.console.rule(f"{self.cfg.strategy}: {config} (rung {rung}, {fraction:.0%} of the budget{of_seeds})")
         started = time.perf_counter()

@@ -95,9 +95,14 @@ def seed_run_dir(run_dir: Path, seed: int, several: bool) -> Path:
     tomorrow into one output is one study grown by a seed, not a run to refuse or to replace.
     """
     if several:
-        return run_dir / f"seed-{seed}"
-    recorded = recorded_settings(run_dir) if run_dir.is_dir() else None
-    return run_dir / f"seed-{seed}" if recorded is not None and recorded.get("seed") != seed else run_dir
+        return seed_dir(run_dir, seed)
+    recorded = recorded_settings(run_dir)
+    return seed_dir(run_dir, seed) if recorded is not None and recorded.get("seed") != seed else run_dir
+
+
+def seed_dir(output: str | Path, seed: int) -> Path:
+    """OUTPUT/seed-N: one seed's run when a train, sweep or compare has more than one."""
+    return Path(output) / f"seed-{seed}"
 
 
 def differences(recorded: dict[str, Any], wanted: dict[str, Any]) -> list[str]:

@@ -9,7 +9,6 @@ so an interrupted run trains only the seeds it has not finished. `seeds.{md,json
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -23,6 +22,7 @@ from ..evaluation.seeds import average_scores, mean_sd, score_text
 from ..modeling.artifact import CARD_FILE
 from ..sweep.results import JsonLines, report_scores
 from .config import TrainConfig
+from .rundir import seed_dir
 
 SEEDS_FILE = "seeds.jsonl"
 
@@ -52,10 +52,6 @@ class SeedsSummary:
         return {"seeds": [r.seed for r in self.runs], "validation": self.validation, "test": self.test,
                 "train_seconds": round(sum(r.train_seconds for r in self.runs), 1),
                 "runs": [asdict(r) for r in self.runs]}
-
-
-def seed_dir(output: str | os.PathLike, seed: int) -> Path:
-    return Path(output) / f"seed-{seed}"
 
 
 def train_seeds(cfg: TrainConfig, seeds: Sequence[int], console: Console | None = None,

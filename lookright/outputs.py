@@ -7,8 +7,12 @@ checks create nothing the user would have to clean up and never touch an existin
 
 from __future__ import annotations
 
+import errno
 import os
+import shutil
 import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from .errors import LookrightError
@@ -56,3 +60,55 @@ def require_writable_dir(path: str | os.PathLike, flag: str = "--output") -> Pat
         raise LookrightError(f"{path}: {flag} must be a directory, and this is a file")
     _require_creatable(path, path, flag)
     return path
+
+
+DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+_DISK_FULL_WORDS = ("no space left on device", "disk quota exceeded")
+NEARLY_FULL_BYTES = 64 * 2**20
+
+
+def free_bytes(path: str | os.PathLike) -> int:
+    """Free space on the file system that holds `path` (or would, once created)."""
+    return shutil.disk_usage(_nearest_existing(Path(path))).free
+
+
+def is_disk_full(error: BaseException, path: str | os.PathLike) -> bool:
+    """Whether `error` is a write that failed for lack of space under `path`.
+
+    The errno alone misses most of them: safetensors raises its own error type with the OS message in
+    its text, and torch.save a bare RuntimeError ("unexpected pos ...") that only the free space left
+    on the disk explains.
+    """
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.errno in DISK_FULL_ERRNOS:
+            return True
+        if any(words in str(seen).lower() for words in _DISK_FULL_WORDS):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    try:
+        return isinstance(error, RuntimeError) and free_bytes(path) < NEARLY_FULL_BYTES
+    except OSError:
+        return False
+
+
+@contextmanager
+def disk_full_explained(path: str | os.PathLike, kept: Callable[[], str]) -> Iterator[None]:
+    """Turn a write that ran out of space under `path` into one error that says so and what was kept.
+
+    A full disk otherwise surfaces as whatever the writing library raises (see `is_disk_full`), deep in
+    a traceback, and the user cannot tell whether hours of training are lost.
+    """
+    try:
+        yield
+    except Exception as error:
+        if not is_disk_full(error, path):
+            raise
+        where = getattr(error, "filename", None) or path
+        try:
+            free = f"{free_bytes(path) / 2**20:,.0f} MiB free there now"
+        except OSError:
+            free = "free space unknown"
+        raise LookrightError(
+            f"{where}: the disk is full ({free}; {type(error).__name__}: {error}). {kept()}"
+        ) from error

@@ -134,6 +134,86 @@ def test_a_checkpoint_cut_off_while_saving_is_skipped_and_the_last_complete_one_
     assert [e["step"] for e in state["log_history"] if "eval_f1" in e] == [3, 6]
 
 
+def test_a_disk_full_while_saving_the_model_names_the_last_checkpoint_and_resume_finishes(
+    tiny_train_config, tmp_path, monkeypatch
+):
+    import errno
+
+    import torch
+
+    import lookright.training.trainer as trainer_module
+
+    save, weights = trainer_module.save_model_dir, []
+
+    def full(model, tokenizer, card, output):
+        weights.append({k: v.detach().clone() for k, v in model.state_dict().items()})
+        raise OSError(errno.ENOSPC, "No space left on device", str(Path(output) / "model.safetensors"))
+
+    monkeypatch.setattr(trainer_module, "save_model_dir", full)
+    with pytest.raises(LookrightError) as failed:
+        train(tiny_train_config(tmp_path))
+    message = str(failed.value)
+    assert "model.safetensors: the disk is full" in message and "MiB free there now" in message
+    assert f"{tmp_path / 'checkpoints' / 'checkpoint-6'}" in message and "with --resume" in message
+
+    def saved(model, *args):
+        weights.append({k: v.detach().clone() for k, v in model.state_dict().items()})
+        save(model, *args)
+
+    monkeypatch.setattr(trainer_module, "save_model_dir", saved)
+    resumed = train(tiny_train_config(tmp_path, resume=True))  # all 6 steps were done: only the save is redone
+    assert resumed.steps == 6 and resumed.validation is not None
+    before, after = weights
+    assert before.keys() == after.keys() and all(torch.equal(before[k], after[k]) for k in before)
+    assert Tagger.load(tmp_path)("Peter visited Brussels .").words[2].text == "Brussels"
+
+
+def test_a_checkpoint_cut_off_by_a_full_disk_is_named_and_the_run_resumes_before_it(
+    tiny_train_config, tmp_path, monkeypatch
+):
+    from lookright.training.loop import LookrightTrainer
+
+    save = LookrightTrainer._save_optimizer_and_scheduler
+
+    def full_at_step_6(self, output_dir):
+        if self.state.global_step == 6:  # safetensors' own error type, with the OS message in its text
+            raise RuntimeError("Error while serializing: I/O error: No space left on device (os error 28)")
+        save(self, output_dir)
+
+    monkeypatch.setattr(LookrightTrainer, "_save_optimizer_and_scheduler", full_at_step_6)
+    with pytest.raises(LookrightError, match="the disk is full") as failed:
+        train(tiny_train_config(tmp_path))
+    assert f"last complete checkpoint is {tmp_path / 'checkpoints' / 'checkpoint-3'}:" in str(failed.value)
+    monkeypatch.undo()
+    resumed = train(tiny_train_config(tmp_path, resume=True))
+    assert resumed.steps == 6
+    state = json.loads((tmp_path / "checkpoints" / "checkpoint-6" / "trainer_state.json").read_text())
+    assert [e["step"] for e in state["log_history"] if "eval_f1" in e] == [3, 6]
+
+
+def test_a_full_disk_is_told_apart_from_other_failures(tmp_path, monkeypatch):
+    import errno
+
+    from lookright import outputs
+    from lookright.outputs import is_disk_full
+    from lookright.training.rundir import last_checkpoint
+
+    torch_save = RuntimeError("[enforce fail at inline_container.cc:672] . unexpected pos 576 vs 534")
+    monkeypatch.setattr(outputs, "free_bytes", lambda path: 10 * 2**30)
+    assert not is_disk_full(torch_save, tmp_path)  # plenty of space: some other fault
+    assert not is_disk_full(OSError(errno.EACCES, "Permission denied"), tmp_path)
+    assert is_disk_full(OSError(errno.EDQUOT, "Disk quota exceeded"), tmp_path)
+    wrapped = ValueError("saving failed")
+    wrapped.__cause__ = OSError(errno.ENOSPC, "No space left on device")
+    assert is_disk_full(wrapped, tmp_path)
+    monkeypatch.setattr(outputs, "free_bytes", lambda path: 2**20)
+    assert is_disk_full(torch_save, tmp_path)  # torch.save says only this when the disk fills
+    for step, state in ((3, "{}"), (6, '{"global_step": 6, "log_hi')):  # checkpoint-6's state was cut off
+        (tmp_path / "checkpoints" / f"checkpoint-{step}").mkdir(parents=True)
+        (tmp_path / "checkpoints" / f"checkpoint-{step}" / "trainer_state.json").write_text(state)
+    assert last_checkpoint(tmp_path) == (tmp_path / "checkpoints" / "checkpoint-3", [tmp_path / "checkpoints" / "checkpoint-6"])
+
+
 def test_only_cut_off_checkpoints_count_as_none(tiny_train_config, tmp_path):
     from lookright.training.rundir import has_checkpoint
 

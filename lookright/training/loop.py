@@ -21,7 +21,7 @@ import torch
 from rich.console import Console
 from torch.utils.data import SequentialSampler
 from transformers import Trainer, TrainerCallback, TrainingArguments
-from transformers.trainer_callback import ExportableState
+from transformers.trainer_callback import ExportableState, TrainerState
 from transformers.trainer_pt_utils import LengthGroupedSampler
 
 from .. import __version__
@@ -104,6 +104,17 @@ class LookrightTrainer(Trainer):
             self.state.best_global_step = self.state.global_step
             return True
         return False
+
+    def restore_finished(self, checkpoint: str) -> None:
+        """Take a finished run's final weights from its checkpoints instead of training on.
+
+        transformers resumes from a run's last step by taking one step more when that step falls
+        mid-epoch (`max_steps`, fractional epochs): a run whose model save failed would then come back
+        as step 7 of 6 with one more evaluation.
+        """
+        self.state = TrainerState.load_from_json(str(Path(checkpoint) / TRAINER_STATE))
+        best = self.state.best_model_checkpoint if self.args.load_best_model_at_end else None
+        self._load_from_checkpoint(best if best and Path(best).is_dir() else checkpoint)
 
     def _get_eval_sampler(self, eval_dataset):
         if eval_dataset is None or self.args.world_size > 1:
@@ -220,16 +231,21 @@ def run_training(
         if last is None:
             raise LookrightError(f"--resume: no checkpoint found in {checkpoint_dir}")
         resume_from = str(last)
+    finished = resume_from is not None and _finished(resume_from)
     out = console or Console(stderr=True)
     if is_main_process():
         claim_output(requested or cfg)  # as asked (`auto`), so that the same command resumes it
         for checkpoint in cut_off:  # rewritten when training reaches its step again
-            print_plain(out, f"skipping {checkpoint}: its save was cut off (no {TRAINER_STATE})")
+            print_plain(out, f"skipping {checkpoint}: its save was cut off (no complete {TRAINER_STATE})")
         if resume_from is not None:
-            print_plain(out, f"resuming from {resume_from}")
+            print_plain(out, f"resuming from {resume_from}" + (": the run's last step, nothing left to train"
+                                                               if finished else ""))
     tokens_before = _tokens_in_checkpoint(resume_from) if resume_from else 0
     started = time.perf_counter()
-    trainer.train(resume_from_checkpoint=resume_from)
+    if finished:
+        trainer.restore_finished(resume_from)
+    else:
+        trainer.train(resume_from_checkpoint=resume_from)
     train_seconds = time.perf_counter() - started
     if is_main_process() and _never_scored(trainer):
         print_plain(
@@ -324,6 +340,11 @@ def _never_scored(trainer: Trainer) -> bool:
     """Whether checkpoints were selected on a greater-is-better score (F1) that no evaluation lifted above 0."""
     best = trainer.state.best_metric  # None: no evaluation ran (a paused run), so nothing to warn of
     return trainer.args.load_best_model_at_end and best is not None and not_scored_yet(trainer.args, best)
+
+
+def _finished(checkpoint: str) -> bool:
+    state = json.loads((Path(checkpoint) / TRAINER_STATE).read_text())
+    return 0 < int(state.get("max_steps") or 0) <= int(state.get("global_step") or 0)
 
 
 def _tokens_in_checkpoint(checkpoint: str) -> int:

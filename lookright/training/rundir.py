@@ -35,8 +35,8 @@ CONTINUATION_SETTINGS = frozenset({
 })
 
 
-# transformers writes a checkpoint's trainer state last: a checkpoint without it was cut off while saving
-# (a crash, a kill, a full disk) and cannot be resumed. transformers' TRAINER_STATE_NAME, not imported:
+# transformers writes a checkpoint's trainer state last: a checkpoint without it (or with half of it) was
+# cut off while saving (a crash, a kill, a full disk) and cannot be resumed. transformers' TRAINER_STATE_NAME, not imported:
 # its module loads torch, and this one is read before anything loads.
 TRAINER_STATE = "trainer_state.json"
 
@@ -51,11 +51,28 @@ def last_checkpoint(output: str | Path) -> tuple[Path | None, list[Path]]:
     """The last checkpoint a run can resume, and the later ones skipped because their save was cut off."""
     last, cut_off = None, []
     for checkpoint in checkpoints(output):
-        if (checkpoint / TRAINER_STATE).is_file():
+        if _complete(checkpoint):
             last, cut_off = checkpoint, []
         else:
             cut_off.append(checkpoint)
     return last, cut_off
+
+
+def _complete(checkpoint: Path) -> bool:
+    """Its trainer state was written, and written whole (a full disk can cut off the file itself)."""
+    try:
+        return isinstance(json.loads((checkpoint / TRAINER_STATE).read_text()), dict)
+    except (OSError, ValueError):
+        return False
+
+
+def what_is_kept(output: str | Path) -> str:
+    """After a failed write: what a run left in OUTPUT to continue from, and the command that does it."""
+    last, _ = last_checkpoint(output)
+    if last is None:
+        return "No checkpoint of this run was complete: free some space, then run the same command again."
+    return (f"The last complete checkpoint is {last}: free some space, then run the same command with --resume "
+            "to continue from it.")
 
 
 def _step(checkpoint: Path) -> int | None:

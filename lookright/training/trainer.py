@@ -21,7 +21,7 @@ from transformers import ProgressCallback, set_seed
 from ..modeling.adapters import merge_for_inference
 from ..modeling.artifact import ModelCard, base_model_spec, save_model_dir
 from ..modeling.loading import Precision, restore_scoring_attention
-from ..outputs import require_writable_dir
+from ..outputs import disk_full_explained, require_writable_dir
 from .config import TrainConfig
 from .distributed import is_main_process
 from .loop import (
@@ -34,14 +34,23 @@ from .loop import (
     training_record,
     write_final_card,
 )
-from .rundir import check_output
+from .rundir import check_output, what_is_kept
 from .splits import load_run_data
 
 __all__ = ["TrainResult", "summarize", "train"]
 
 
 def train(cfg: TrainConfig, console: Console | None = None) -> TrainResult:
-    """Fine-tune, select the best checkpoint on validation, save a reloadable model directory."""
+    """Fine-tune, select the best checkpoint on validation, save a reloadable model directory.
+
+    A disk that fills up mid-run is one error naming the last complete checkpoint and the command
+    that continues from it, not a serialiser's traceback.
+    """
+    with disk_full_explained(cfg.output, lambda: what_is_kept(cfg.output)):
+        return _train(cfg, console)
+
+
+def _train(cfg: TrainConfig, console: Console | None) -> TrainResult:
     cfg.validate()
     require_writable_dir(cfg.output)  # hours of training must not end in a failed save
     if is_main_process():

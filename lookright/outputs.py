@@ -62,6 +62,41 @@ def require_writable_dir(path: str | os.PathLike, flag: str = "--output") -> Pat
     return path
 
 
+def write_text_atomic(path: str | os.PathLike, text: str, encoding: str = "utf-8") -> Path:
+    """Replace `path` with `text` whole or not at all.
+
+    A model card, run record or report is rewritten over a good one (the card again after scoring):
+    written in place, a full disk or a kill mid-write would leave half a JSON file and an unloadable
+    model. The text goes to a temporary file beside it, which then replaces it in one rename.
+    """
+    path = Path(path)
+    try:
+        mode = path.stat().st_mode & 0o777
+    except OSError:
+        mode = 0o666 & ~_umask()  # as open() would create it, not mkstemp's 0o600
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding=encoding) as file:
+            file.write(text)
+        os.chmod(temporary, mode)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _umask() -> int:
+    """The process's umask, read without setting it (os.umask can only swap, racing other threads)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    return 0o022
+
+
 DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
 _DISK_FULL_WORDS = ("no space left on device", "disk quota exceeded")
 NEARLY_FULL_BYTES = 64 * 2**20

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
@@ -54,9 +53,6 @@ def evaluate(
     if parity is not None:
         parity.render(common.out)
     if output is not None:
-        report.write_json(output)
-        if parity is not None:
-            written = json.loads(output.read_text())
-            output.write_text(json.dumps({**written, "parity": parity.to_dict()}, indent=2) + "\n")
+        report.write_json(output, **({"parity": parity.to_dict()} if parity is not None else {}))
         print_plain(common.err, f"report written to {output}")
 

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from ..console import command_line, print_plain
 from ..evaluation.seeds import score_text
+from ..outputs import write_text_atomic
 from .config import CompareConfig
 from .rows import CompareRow
 
@@ -93,8 +94,8 @@ def write_report(rows: Sequence[CompareRow], cfg: CompareConfig, output: Path, c
              "Peak MiB covers training and evaluation of that method's process.\n")
     if command:
         text += f"\nCommand: `{command}`\n"
-    (output / "comparison.md").write_text(text)
-    (output / "comparison.json").write_text(json.dumps(
+    write_text_atomic(output / "comparison.md", text)
+    write_text_atomic(output / "comparison.json", json.dumps(
         {"setup": setup, "command": command, "rows": [asdict(r) for r in rows]}, indent=2) + "\n")
     plot(rows, output / "comparison.png")
     render(rows, Console())

@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ..data.prepare import Repairs
+from ..outputs import write_text_atomic
 
 # Above this many labels a confusion matrix is unreadable in a terminal; it stays in the JSON.
 MAX_RENDERED_LABELS = 25
@@ -139,10 +140,11 @@ class EvaluationReport:
             **({"log_loss": self.log_loss} if self.log_loss is not None else {}),
         }
 
-    def write_json(self, path: str | Path) -> Path:
+    def write_json(self, path: str | Path, **extra: Any) -> Path:
+        """The report (and `extra` top-level fields), replacing `path` whole or not at all."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        write_text_atomic(path, json.dumps({**self.to_dict(), **extra}, indent=2, ensure_ascii=False) + "\n")
         return path
 
     def render(self, console: Console | None = None) -> None:

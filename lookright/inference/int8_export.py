@@ -16,6 +16,7 @@ from ..modeling.artifact import ModelCard
 from ..modeling.export import check_export_target, export_merged
 from ..modeling.int8 import save_scales
 from ..modeling.loading import Precision
+from ..outputs import write_text_atomic
 from .gold import read_gold
 from .parity import MAX_F1_DROP, ParityReport, compare_taggers
 from .token_tagger import TokenTagger
@@ -64,5 +65,5 @@ def export_int8(
     card = ModelCard.read(path)
     card.quantization = {**candidate.int8.to_dict(), "parity": {**parity.to_dict(), "data": source}}
     card.write(path)
-    (path / PARITY_FILE).write_text(json.dumps({**parity.to_dict(), "data": source}, indent=2) + "\n")
+    write_text_atomic(path / PARITY_FILE, json.dumps({**parity.to_dict(), "data": source}, indent=2) + "\n")
     return path, parity

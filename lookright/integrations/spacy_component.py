@@ -67,6 +67,7 @@ from ..data.schemes import NONE, normalize_scheme, tags_to_spans
 from ..data.segment import sentence_ranges
 from ..inference.decoding import DECODINGS
 from ..inference.tagger import Tagger
+from ..outputs import write_text_atomic
 
 FACTORY = "lookright"
 ANNOTATE_MODES = ("auto", "ents", "spans", "tags")
@@ -286,7 +287,7 @@ class LookrightComponent(Pipe):
         """Write the model reference (path, labels, scheme); the weights stay in the model directory."""
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
-        (path / COMPONENT_FILE).write_text(json.dumps(self._reference(), indent=2) + "\n")
+        write_text_atomic(path / COMPONENT_FILE, json.dumps(self._reference(), indent=2) + "\n")
 
     def from_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> "LookrightComponent":
         file = Path(path) / COMPONENT_FILE

@@ -24,6 +24,7 @@ from transformers import AutoConfig, PreTrainedModel
 
 from ..errors import ModelError
 from ..methods.registry import get_method
+from ..outputs import write_text_atomic
 from ..unmasking import apply_saved_unmasking
 from .adapters import merge_for_inference
 from .files import RESTORE, check_safetensors, check_tokenizer_files, check_weights, loading, read_json_file
@@ -62,7 +63,7 @@ class ModelCard:
 
     def write(self, directory: str | os.PathLike) -> None:
         path = Path(directory) / CARD_FILE
-        path.write_text(json.dumps(asdict(self), indent=2, default=str) + "\n")
+        write_text_atomic(path, json.dumps(asdict(self), indent=2, default=str) + "\n")
 
     @classmethod
     def read(cls, directory: str | os.PathLike) -> ModelCard:

@@ -27,6 +27,7 @@ from rich.console import Console
 from ..console import print_plain
 from ..evaluation.seeds import parse_seeds, score_text
 from ..modeling.resolve import resolve_model
+from ..outputs import write_text_atomic
 from ..training import TrainConfig
 from ..training import train as run_train
 from ..training.progress import hms
@@ -372,7 +373,8 @@ def run_sweep(cfg: SweepConfig, console: Console | None = None, trainer: Callabl
     output = Path(cfg.output)
     of_seeds = (f" Every configuration trained with seeds {', '.join(map(str, sweep.seeds))}; scores are the mean "
                 f"± sample sd (each seed's in brackets), ranked by the mean." if len(sweep.seeds) > 1 else "")
-    (output / "summary.md").write_text(
+    write_text_atomic(
+        output / "summary.md",
         f"# Sweep ({cfg.strategy})\n\nBest configuration on validation: `{best.config}` "
         f"({best.validation['metric']} {score_text(best.validation)}).{of_seeds} Training tokens: {summary.tokens:,}; "
         f"training time: {summary.train_seconds:,.0f} s.\n\n"
@@ -380,7 +382,8 @@ def run_sweep(cfg: SweepConfig, console: Console | None = None, trainer: Callabl
            "which ranked them below the trained ones.\n\n" if cfg.strategy == "probe" else "")
         + markdown_table(rows, best.config)
     )
-    (output / "best.json").write_text(
+    write_text_atomic(
+        output / "best.json",
         json.dumps({"config": best.config, "validation": best.validation, "test": best.test,
                     "strategy": cfg.strategy, "tokens": summary.tokens, "seeds": sweep.seeds}, indent=2) + "\n"
     )

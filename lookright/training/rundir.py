@@ -17,6 +17,7 @@ from typing import Any
 
 from ..errors import LookrightError
 from ..modeling.artifact import CARD_FILE
+from ..outputs import write_text_atomic
 from .config import TrainConfig
 
 RUN_FILE = "lookright.run.json"
@@ -186,7 +187,7 @@ def claim_output(cfg: TrainConfig) -> None:
                 shutil.rmtree(path)
             else:
                 path.unlink()
-    (output / RUN_FILE).write_text(json.dumps({"config": cfg.to_dict()}, indent=2, default=str) + "\n")
+    write_text_atomic(output / RUN_FILE, json.dumps({"config": cfg.to_dict()}, indent=2, default=str) + "\n")
 
 
 def _read_json(path: Path) -> dict[str, Any]:

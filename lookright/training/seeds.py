@@ -20,6 +20,7 @@ from ..console import print_plain
 from ..errors import LookrightError
 from ..evaluation.seeds import average_scores, mean_sd, score_text
 from ..modeling.artifact import CARD_FILE
+from ..outputs import write_text_atomic
 from ..sweep.results import JsonLines, report_scores
 from .config import TrainConfig
 from .rundir import seed_dir
@@ -95,8 +96,8 @@ def train_seeds(cfg: TrainConfig, seeds: Sequence[int], console: Console | None 
         test=average_scores([r.test for r in ordered]) if all(r.test for r in ordered) else {},
     )
     if is_main_process():
-        (output / "seeds.json").write_text(json.dumps(summary.to_dict(), indent=2) + "\n")
-        (output / "seeds.md").write_text(markdown(summary))
+        write_text_atomic(output / "seeds.json", json.dumps(summary.to_dict(), indent=2) + "\n")
+        write_text_atomic(output / "seeds.md", markdown(summary))
     return summary
 
 

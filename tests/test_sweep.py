@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 
 import pytest
+
+from lookright.errors import DataWarning
 
 from lookright.sweep import (
     ResultsFile,
@@ -91,6 +94,23 @@ def test_exhaustive_sweep_writes_results_and_resumes_without_retraining(tiny_mod
     resumed = CountingTrainer()
     run_sweep(_sweep(tiny_model_dir, conll2003, tmp_path), trainer=resumed)
     assert [c for c, _ in resumed.calls] == ["11"]
+
+    lines = (tmp_path / "results.jsonl").read_text().splitlines()  # "11" cut off mid-append (a full disk)
+    (tmp_path / "results.jsonl").write_text("\n".join(lines[:-1]) + "\n" + lines[-1][: len(lines[-1]) // 2])
+    cut = CountingTrainer()
+    with pytest.warns(DataWarning, match=r"results.jsonl:4: the last sweep result row was cut off"):
+        run_sweep(_sweep(tiny_model_dir, conll2003, tmp_path), trainer=cut)
+    assert [c for c, _ in cut.calls] == ["11"]
+    assert [r.config for r in ResultsFile(tmp_path / "results.jsonl").rows()] == ["00", "01", "10", "11"]
+
+
+def test_a_results_row_that_lost_only_its_newline_is_kept(tmp_path):
+    row = _row("01", 0.5, None)
+    (tmp_path / "results.jsonl").write_text(json.dumps(asdict(row)))  # whole, but its newline never written
+    results = ResultsFile(tmp_path / "results.jsonl")
+    assert results.rows() == [row]
+    results.append(_row("10", 0.25, None))
+    assert [r.config for r in results.rows()] == ["01", "10"]
 
 
 def test_successive_halving_spends_less_and_its_survivors_match_their_full_runs(tiny_model_dir, conll2003, tmp_path):

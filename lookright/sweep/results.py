@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
-from ..errors import DataError
+from ..errors import DataError, DataWarning
 
 Row = TypeVar("Row")
 
@@ -36,6 +37,12 @@ class JsonLines(Generic[Row]):
             for number, line in enumerate(handle, start=1):
                 if not line.strip():
                     continue
+                if not line.endswith("\n") and not _parses(line):
+                    warnings.warn(DataWarning(
+                        f"{self.path}:{number}: the last {self.what} was cut off while it was written (a crash or "
+                        "a full disk); it is left out and that run is read again from its directory"
+                    ), stacklevel=2)
+                    return
                 try:
                     data = json.loads(line)
                     yield self.row_type(**{k: v for k, v in data.items() if k not in self.ignored})
@@ -47,10 +54,35 @@ class JsonLines(Generic[Row]):
 
     def append(self, row: Row) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._mend_tail()
         with self.path.open("a", encoding="utf-8") as handle:
             handle.write(json.dumps(asdict(row)) + "\n")
             handle.flush()
             os.fsync(handle.fileno())
+
+    def _mend_tail(self) -> None:
+        """Before appending: end a whole last row that lacks its newline, drop one cut off mid-write."""
+        try:
+            data = self.path.read_bytes()
+        except FileNotFoundError:
+            return
+        if not data or data.endswith(b"\n"):
+            return
+        start = data.rfind(b"\n") + 1
+        with self.path.open("r+b") as handle:
+            if _parses(data[start:].decode("utf-8", errors="replace")):
+                handle.seek(0, os.SEEK_END)
+                handle.write(b"\n")
+            else:
+                handle.truncate(start)
+
+
+def _parses(line: str) -> bool:
+    try:
+        json.loads(line)
+    except json.JSONDecodeError:
+        return False
+    return True
 
 
 def report_scores(report: dict[str, Any]) -> dict[str, Any]:

@@ -8,7 +8,6 @@ from dataclasses import asdict
 import pytest
 
 from lookright.errors import DataWarning
-
 from lookright.sweep import (
     ResultsFile,
     RunResult,

@@ -115,7 +115,9 @@ def is_disk_full(error: BaseException, path: str | os.PathLike) -> bool:
     on the disk explains.
     """
     seen: BaseException | None = error
-    while seen is not None:
+    visited: set[int] = set()
+    while seen is not None and id(seen) not in visited:  # the error and what it was raised from
+        visited.add(id(seen))
         if isinstance(seen, OSError) and seen.errno in DISK_FULL_ERRNOS:
             return True
         if any(words in str(seen).lower() for words in _DISK_FULL_WORDS):

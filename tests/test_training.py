@@ -214,6 +214,41 @@ def test_a_full_disk_is_told_apart_from_other_failures(tmp_path, monkeypatch):
     assert last_checkpoint(tmp_path) == (tmp_path / "checkpoints" / "checkpoint-3", [tmp_path / "checkpoints" / "checkpoint-6"])
 
 
+def test_a_run_that_would_fill_the_disk_is_warned_of_before_its_first_step(tiny_train_config, tmp_path, monkeypatch):
+    from io import StringIO
+
+    from rich.console import Console
+
+    from lookright.training import disk
+
+    monkeypatch.setattr(disk, "free_bytes", lambda path: 2**10)  # the tiny run writes some 100 KiB
+    log = StringIO()
+    train(tiny_train_config(tmp_path / "small"), console=Console(file=log, width=40))
+    lines = log.getvalue().splitlines()
+    warned = [n for n, line in enumerate(lines) if "1 KiB free on its disk, and this run writes up to" in line]
+    assert warned and "it would stop at a full disk" in lines[warned[0]]  # one line, however narrow the console
+    assert warned[0] < next(n for n, line in enumerate(lines) if line.startswith("step 3/6"))
+    monkeypatch.undo()
+    roomy = StringIO()
+    train(tiny_train_config(tmp_path / "roomy"), console=Console(file=roomy, width=40))
+    assert "full disk" not in roomy.getvalue()
+
+
+def test_what_a_run_writes_counts_the_optimizer_state_and_of_a_lora_run_only_what_it_trains():
+    from peft import LoraConfig, get_peft_model
+    from torch import nn
+
+    from lookright.training.disk import checkpoints_at_once, run_bytes
+
+    full = nn.Sequential(nn.Linear(10, 10), nn.Linear(10, 2))  # 132 fp32 weights, all trained
+    assert run_bytes(full, 3) == 3 * (132 * 4 + 2 * 4 * 132) + 132 * 4
+    lora = get_peft_model(nn.Sequential(nn.Linear(10, 10), nn.Linear(10, 2)), LoraConfig(r=2, target_modules=["0"]))
+    assert sum(p.numel() for p in lora.parameters() if p.requires_grad) == 40  # A 2x10, B 10x2
+    assert run_bytes(lora, 2) == 2 * (40 * 4 + 2 * 4 * 40) + 40 * 4
+    # transformers writes a checkpoint before it deletes the oldest one
+    assert (checkpoints_at_once(5, 2), checkpoints_at_once(2, 2), checkpoints_at_once(5, None)) == (3, 2, 5)
+
+
 def test_only_cut_off_checkpoints_count_as_none(tiny_train_config, tmp_path):
     from lookright.training.rundir import has_checkpoint
 

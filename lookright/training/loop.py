@@ -138,14 +138,19 @@ class StopAtFraction(TrainerCallback):
             control.should_save = True
 
 
+def planned_steps(cfg: TrainConfig, rows: int) -> tuple[int, int]:
+    """The run's optimizer steps and how often it evaluates and saves a checkpoint (once per epoch by default)."""
+    steps_per_epoch = math.ceil(rows / (cfg.batch_size * cfg.grad_accum * world_size()))
+    total_steps = cfg.max_steps if cfg.max_steps > 0 else math.ceil(steps_per_epoch * cfg.epochs)
+    return total_steps, max(1, min(cfg.eval_every or steps_per_epoch, total_steps))
+
+
 def training_arguments(
     cfg: TrainConfig, precision: Precision, rows: int, *, selection: Selection | None, **overrides: Any
 ) -> TrainingArguments:
     """One schedule for every method: linear warmup/decay over the whole run, checkpoints at each
     evaluation (once per epoch unless `eval_every`), the best kept when `selection` is given."""
-    steps_per_epoch = math.ceil(rows / (cfg.batch_size * cfg.grad_accum * world_size()))
-    total_steps = cfg.max_steps if cfg.max_steps > 0 else math.ceil(steps_per_epoch * cfg.epochs)
-    eval_every = max(1, min(cfg.eval_every or steps_per_epoch, total_steps))
+    total_steps, eval_every = planned_steps(cfg, rows)
     on_gpu = precision.device.startswith("cuda")
     settings: dict[str, Any] = {
         "output_dir": str(Path(cfg.output) / CHECKPOINT_DIR),

@@ -11,6 +11,7 @@ library's well-tested code.
 
 from __future__ import annotations
 
+import math
 import time
 from pathlib import Path
 from typing import Any
@@ -18,15 +19,18 @@ from typing import Any
 from rich.console import Console
 from transformers import ProgressCallback, set_seed
 
+from ..console import print_plain
 from ..modeling.adapters import merge_for_inference
 from ..modeling.artifact import ModelCard, base_model_spec, save_model_dir
 from ..modeling.loading import Precision, restore_scoring_attention
 from ..outputs import disk_full_explained, require_writable_dir
 from .config import TrainConfig
+from .disk import checkpoints_at_once, disk_warning, run_bytes
 from .distributed import is_main_process
 from .loop import (
     LookrightTrainer,
     TrainResult,
+    planned_steps,
     record_inference_speed,
     run_training,
     training_arguments,
@@ -104,6 +108,12 @@ def _train(cfg: TrainConfig, console: Console | None) -> TrainResult:
         callbacks=training_callbacks(cfg, console, selection is not None),
     )
     trainer.remove_callback(ProgressCallback)
+    if is_main_process():
+        total_steps, save_every = planned_steps(cfg, len(encoded.train))
+        saves = checkpoints_at_once(math.ceil(total_steps / save_every), cfg.keep_checkpoints)
+        warning = disk_warning(output, run_bytes(model, saves))
+        if warning:
+            print_plain(console, warning)
     result = run_training(trainer, cfg, console, requested=requested)
     if not trainer.is_world_process_zero():
         return result

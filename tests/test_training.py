@@ -211,7 +211,8 @@ def test_a_full_disk_is_told_apart_from_other_failures(tmp_path, monkeypatch):
     for step, state in ((3, "{}"), (6, '{"global_step": 6, "log_hi')):  # checkpoint-6's state was cut off
         (tmp_path / "checkpoints" / f"checkpoint-{step}").mkdir(parents=True)
         (tmp_path / "checkpoints" / f"checkpoint-{step}" / "trainer_state.json").write_text(state)
-    assert last_checkpoint(tmp_path) == (tmp_path / "checkpoints" / "checkpoint-3", [tmp_path / "checkpoints" / "checkpoint-6"])
+    checkpoints = tmp_path / "checkpoints"
+    assert last_checkpoint(tmp_path) == (checkpoints / "checkpoint-3", [checkpoints / "checkpoint-6"])
 
 
 def test_a_run_that_would_fill_the_disk_is_warned_of_before_its_first_step(tiny_train_config, tmp_path, monkeypatch):

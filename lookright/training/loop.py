@@ -236,7 +236,8 @@ def run_training(
         if last is None:
             raise LookrightError(f"--resume: no checkpoint found in {checkpoint_dir}")
         resume_from = str(last)
-    finished = resume_from is not None and _finished(resume_from)
+    state = _checkpoint_state(resume_from) if resume_from else {}  # read once: the step reached, the tokens seen
+    finished = 0 < int(state.get("max_steps") or 0) <= int(state.get("global_step") or 0)
     out = console or Console(stderr=True)
     if is_main_process():
         claim_output(requested or cfg)  # as asked (`auto`), so that the same command resumes it
@@ -245,7 +246,7 @@ def run_training(
         if resume_from is not None:
             print_plain(out, f"resuming from {resume_from}" + (": the run's last step, nothing left to train"
                                                                if finished else ""))
-    tokens_before = _tokens_in_checkpoint(resume_from) if resume_from else 0
+    tokens_before = int(state.get("num_input_tokens_seen") or 0)
     started = time.perf_counter()
     if finished:
         trainer.restore_finished(resume_from)
@@ -347,11 +348,5 @@ def _never_scored(trainer: Trainer) -> bool:
     return trainer.args.load_best_model_at_end and best is not None and not_scored_yet(trainer.args, best)
 
 
-def _finished(checkpoint: str) -> bool:
-    state = json.loads((Path(checkpoint) / TRAINER_STATE).read_text())
-    return 0 < int(state.get("max_steps") or 0) <= int(state.get("global_step") or 0)
-
-
-def _tokens_in_checkpoint(checkpoint: str) -> int:
-    state = json.loads((Path(checkpoint) / TRAINER_STATE).read_text())
-    return int(state.get("num_input_tokens_seen") or 0)
+def _checkpoint_state(checkpoint: str) -> dict[str, Any]:
+    return json.loads((Path(checkpoint) / TRAINER_STATE).read_text())

@@ -37,8 +37,8 @@ CONTINUATION_SETTINGS = frozenset({
 
 
 # transformers writes a checkpoint's trainer state last: a checkpoint without it (or with half of it) was
-# cut off while saving (a crash, a kill, a full disk) and cannot be resumed. transformers' TRAINER_STATE_NAME, not imported:
-# its module loads torch, and this one is read before anything loads.
+# cut off while saving (a crash, a kill, a full disk) and cannot be resumed. transformers'
+# TRAINER_STATE_NAME, not imported: its module loads torch, and this one is read before anything loads.
 TRAINER_STATE = "trainer_state.json"
 
 

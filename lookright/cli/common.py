@@ -7,6 +7,7 @@ point them at another console.
 from __future__ import annotations
 
 import os
+import signal
 import warnings
 from pathlib import Path
 from typing import Annotated, Any
@@ -97,14 +98,33 @@ def show_data_warnings() -> None:
     warnings.simplefilter("always", DataWarning)
 
 
+class Terminated(BaseException):
+    """SIGTERM: unwinds like Ctrl-C, so an output being written is closed and said where it is."""
+
+
+def _terminate(number: int, frame: Any) -> None:
+    raise Terminated
+
+
 def main() -> None:
-    """The `lookright` console script: lookright's errors are one `error:` line and exit status 2."""
+    """The `lookright` console script: lookright's errors are one `error:` line and exit status 2.
+
+    SIGTERM (`kill`, a scheduler's time limit) would otherwise end the process on the spot, with the
+    last results of `predict` still in a buffer; training sets its own handlers (`training.interrupt`).
+    """
     show_data_warnings()
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         app()
     except LookrightError as error:
         print_plain(err, str(error), label="error: ", label_style="bold red")
-        raise SystemExit(2) from None
+        raise SystemExit(getattr(error, "exit_code", 2)) from None
+    except KeyboardInterrupt:  # what was kept, if anything, was said where it was kept
+        print_plain(err, "interrupted (Ctrl-C)", label="error: ", label_style="bold red")
+        raise SystemExit(130) from None
+    except Terminated:
+        print_plain(err, "terminated (SIGTERM)", label="error: ", label_style="bold red")
+        raise SystemExit(143) from None
     except ValueError as error:  # configuration problems: short message, no traceback
         if os.environ.get("LOOKRIGHT_DEBUG"):
             raise

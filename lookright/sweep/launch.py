@@ -102,62 +102,97 @@ def run_jobs(
     `submit` is a shell template: `{command}` is the train command, `{name}`, `{config}` and
     `{run_dir}` are also filled in, e.g. `sbatch --gpus=1 -J {name} -o {run_dir}/slurm.log --wrap "{command}"`.
     `on_result` is called as each run finishes (the sweep appends it to results.jsonl there).
+    When one run fails, or the sweep is stopped (Ctrl-C, SIGTERM), the local runs still training stop
+    with a checkpoint before the sweep ends, so running it again resumes them.
     """
-    console = console or Console(stderr=True)
-    gpus = _gpu_count()
-    pending = list(enumerate(jobs))
-    running: dict[int, tuple[Job, subprocess.Popen | None, float]] = {}
-    results: dict[int, RunResult] = {}
-    slots = list(range(parallel)) if not submit else []
-    slot_of: dict[int, int] = {}
-    while pending or running:
-        while pending and (submit or slots):
-            index, job = pending.pop(0)
-            command = job.command()
-            started = time.time()
-            log = job.run_dir / LOG_FILE
-            if submit:
-                line = submit.format(
-                    command=command_line(command), name=f"lookright-{job.config}-r{job.rung}-s{job.train.seed}",
-                    config=job.config, run_dir=str(job.run_dir),
-                )
-                print_plain(console, f"submit {job.config}: {line}")
-                code = subprocess.call(line, shell=True)
-                if code != 0:
-                    raise LookrightError(f"submitting {job.config} failed (exit {code}): {line}")
-                running[index] = (job, None, started)
-            else:
-                slot = slots.pop(0)
-                slot_of[index] = slot
-                env = dict(os.environ)
-                if gpus:
-                    env["CUDA_VISIBLE_DEVICES"] = str(slot % gpus)
-                else:
-                    env["OMP_NUM_THREADS"] = str(max(1, (os.cpu_count() or 1) // parallel))
-                print_plain(console, f"start {job.config} (rung {job.rung}) on slot {slot}; log {log}")
-                with log.open("w") as handle:
-                    process = subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT, env=env)
-                running[index] = (job, process, started)
-        time.sleep(poll_seconds if submit else min(poll_seconds, 0.5))
-        for index, (job, process, started) in list(running.items()):
-            if process is not None and process.poll() is None:
-                continue
-            if process is not None and process.returncode != 0:
-                for _, other, _ in running.values():
-                    if other is not None and other.poll() is None:
-                        other.terminate()
-                tail = (job.run_dir / LOG_FILE).read_text(errors="replace")[-2000:]
-                raise LookrightError(f"training {job.config} failed (exit {process.returncode}):\n{tail}")
-            card = finished_card(job.run_dir, started)
-            if card is None:
-                if process is not None:  # exited 0 without final scores: a bug, not a wait
-                    raise LookrightError(f"training {job.config} ended without writing its scores in {job.run_dir}")
-                continue
-            result = result_from_card(job, card, strategy, time.time() - started)
-            results[index] = result
-            del running[index]
-            if index in slot_of:
-                slots.append(slot_of.pop(index))
-            if on_result is not None:
-                on_result(result)
-    return [results[i] for i in range(len(jobs))]
+    launcher = _Launcher(strategy, parallel, submit, poll_seconds, console or Console(stderr=True), on_result)
+    try:
+        launcher.run(jobs)
+    except BaseException:
+        launcher.stop_running()
+        raise
+    return [launcher.results[i] for i in range(len(jobs))]
+
+
+class _Launcher:
+    """One `run_jobs` call: the jobs waiting, the ones running (and on which slot), the results."""
+
+    def __init__(self, strategy: str, parallel: int, submit: str | None, poll_seconds: float, console: Console,
+                 on_result) -> None:
+        self.strategy, self.parallel, self.submit, self.poll_seconds = strategy, parallel, submit, poll_seconds
+        self.console, self.on_result = console, on_result
+        self.gpus = _gpu_count()
+        self.running: dict[int, tuple[Job, subprocess.Popen | None, float]] = {}
+        self.results: dict[int, RunResult] = {}
+        self.slots = list(range(parallel)) if not submit else []
+        self.slot_of: dict[int, int] = {}
+
+    def run(self, jobs: list[Job]) -> None:
+        pending = list(enumerate(jobs))
+        while pending or self.running:
+            while pending and (self.submit or self.slots):
+                self._start(*pending.pop(0))
+            time.sleep(self.poll_seconds if self.submit else min(self.poll_seconds, 0.5))
+            for index in list(self.running):
+                self._check(index)
+
+    def _start(self, index: int, job: Job) -> None:
+        command = job.command()
+        started = time.time()
+        log = job.run_dir / LOG_FILE
+        if self.submit:
+            line = self.submit.format(
+                command=command_line(command), name=f"lookright-{job.config}-r{job.rung}-s{job.train.seed}",
+                config=job.config, run_dir=str(job.run_dir),
+            )
+            print_plain(self.console, f"submit {job.config}: {line}")
+            code = subprocess.call(line, shell=True)
+            if code != 0:
+                raise LookrightError(f"submitting {job.config} failed (exit {code}): {line}")
+            self.running[index] = (job, None, started)
+            return
+        slot = self.slots.pop(0)
+        self.slot_of[index] = slot
+        env = dict(os.environ)
+        if self.gpus:
+            env["CUDA_VISIBLE_DEVICES"] = str(slot % self.gpus)
+        else:
+            env["OMP_NUM_THREADS"] = str(max(1, (os.cpu_count() or 1) // self.parallel))
+        print_plain(self.console, f"start {job.config} (rung {job.rung}) on slot {slot}; log {log}")
+        with log.open("w") as handle:
+            process = subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT, env=env)
+        self.running[index] = (job, process, started)
+
+    def _check(self, index: int) -> None:
+        """Take a run's result once it has one; a run that failed ends the sweep."""
+        job, process, started = self.running[index]
+        if process is not None and process.poll() is None:
+            return
+        if process is not None and process.returncode != 0:
+            del self.running[index]
+            tail = (job.run_dir / LOG_FILE).read_text(errors="replace")[-2000:]
+            raise LookrightError(f"training {job.config} failed (exit {process.returncode}):\n{tail}")
+        card = finished_card(job.run_dir, started)
+        if card is None:
+            if process is not None:  # exited 0 without final scores: a bug, not a wait
+                raise LookrightError(f"training {job.config} ended without writing its scores in {job.run_dir}")
+            return
+        self.results[index] = result_from_card(job, card, self.strategy, time.time() - started)
+        del self.running[index]
+        if index in self.slot_of:
+            self.slots.append(self.slot_of.pop(index))
+        if self.on_result is not None:
+            self.on_result(self.results[index])
+
+    def stop_running(self) -> None:
+        """Ask each local run still training to stop (SIGTERM: a checkpoint after its current step, see
+        `training.interrupt`) and wait until it has, so that the same sweep command resumes it."""
+        live = [(job, proc) for job, proc, _ in self.running.values() if proc is not None and proc.poll() is None]
+        for _, process in live:
+            process.terminate()
+        for job, process in live:
+            print_plain(self.console, f"stopping {job.config} (seed {job.train.seed}) after its current step, with "
+                                      f"a checkpoint in {job.run_dir}; log {job.run_dir / LOG_FILE}")
+            process.wait()
+        if live:
+            print_plain(self.console, "run the same command again to continue: it resumes them from their checkpoints")

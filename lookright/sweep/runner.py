@@ -18,7 +18,8 @@ from __future__ import annotations
 import math
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -30,6 +31,7 @@ from ..modeling.resolve import resolve_model
 from ..outputs import write_text_atomic
 from ..training import TrainConfig
 from ..training import train as run_train
+from ..training.interrupt import TrainingInterrupted
 from ..training.progress import hms
 from ..training.rundir import has_checkpoint, seed_run_dir
 from ..training.splits import load_run_data
@@ -267,7 +269,8 @@ class Sweep:
         of_seeds = f", seed {seed}" if len(self.seeds) > 1 else ""
         self.console.rule(f"{self.cfg.strategy}: {config} (rung {rung}, {fraction:.0%} of the budget{of_seeds})")
         started = time.perf_counter()
-        result = self.train(cfg, console=self.console)
+        with _resumed_by_rerunning():
+            result = self.train(cfg, console=self.console)
         wall = time.perf_counter() - started
         return RunResult(
             config=config,
@@ -308,7 +311,8 @@ class Sweep:
         cfg = replace(self.cfg.base, unmask=config, seed=self.seeds[0], output=str(best), resume=has_checkpoint(best),
                       overwrite=False)
         print_plain(self.console, f"retraining the best configuration {config} into {cfg.output}")
-        self.train(cfg, console=self.console)
+        with _resumed_by_rerunning():
+            self.train(cfg, console=self.console)
 
     def _prune_models(self, best: str) -> None:
         """Keep the best configuration's models (every seed's); drop the others' weights and checkpoints (their scores stay)."""
@@ -318,6 +322,15 @@ class Sweep:
         for run_dir in runs.iterdir():
             if run_dir.name != best:
                 shutil.rmtree(run_dir, ignore_errors=True)
+
+
+@contextmanager
+def _resumed_by_rerunning() -> Iterator[None]:
+    """A run stopped by Ctrl-C names the sweep command (run again, it resumes), not `train --resume`."""
+    try:
+        yield
+    except TrainingInterrupted as stop:
+        raise stop.continued_by("run the same sweep command again") from None
 
 
 def rank_rung(rows: list[RunResult], metric: str, order: list[str]) -> tuple[list[RunResult], str]:

@@ -35,6 +35,7 @@ from ..modeling.loading import Precision
 from ..unmasking.easing import easing_weight, set_right_context_weight
 from .config import TrainConfig
 from .distributed import is_main_process, world_size
+from .interrupt import StopRequest, stop_on_signal
 from .progress import RichProgressCallback
 from .rundir import CHECKPOINT_DIR, TRAINER_STATE, claim_output, last_checkpoint
 from .stopping import EarlyStoppingAfterFirstScore, not_scored_yet
@@ -225,6 +226,8 @@ def run_training(
 ) -> TrainResult:
     """Train (resuming from the last checkpoint when asked) and measure only what this call spent.
 
+    Ctrl-C or SIGTERM ends training with a checkpoint after the current step (`interrupt`).
+
     The output directory was checked before anything loaded (`rundir.check_output`); here, as the
     first step starts, it is cleared when overwriting and this run's settings are recorded in it.
     """
@@ -251,7 +254,13 @@ def run_training(
     if finished:
         trainer.restore_finished(resume_from)
     else:
-        trainer.train(resume_from_checkpoint=resume_from)
+        stop = StopRequest()  # Ctrl-C / SIGTERM: a checkpoint after this step, then TrainingInterrupted
+        trainer.add_callback(stop)
+        with stop_on_signal(stop, out):
+            trainer.train(resume_from_checkpoint=resume_from)
+        trainer.remove_callback(stop)
+        if stop.signal_name is not None:
+            raise stop.interrupted(output, trainer.state.global_step, trainer.state.max_steps)
     train_seconds = time.perf_counter() - started
     if is_main_process() and _never_scored(trainer):
         print_plain(

@@ -23,7 +23,7 @@ from ..modeling.artifact import CARD_FILE
 from ..outputs import write_text_atomic
 from ..sweep.results import JsonLines, report_scores
 from .config import TrainConfig
-from .rundir import seed_dir
+from .rundir import has_checkpoint, seed_dir
 
 SEEDS_FILE = "seeds.jsonl"
 
@@ -78,6 +78,8 @@ def train_seeds(cfg: TrainConfig, seeds: Sequence[int], console: Console | None 
             continue
         console.rule(f"seed {seed} ({index}/{len(seeds)})")
         run_cfg = replace(cfg, seed=seed, output=str(seed_dir(output, seed)))
+        if cfg.resume and not has_checkpoint(run_cfg.output):  # --resume continues the seed that was stopped
+            run_cfg = replace(run_cfg, resume=False)            # and starts the ones not begun yet
         result = trainer(run_cfg, console=console)
         row = SeedRun(
             seed=seed, model_dir=run_cfg.output,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import warnings
 from typing import TYPE_CHECKING
 
-from .errors import DataError, LookrightError, ModelError, UnmaskingError
+from .errors import DataError, LookrightError, ModelError, TrainingInterrupted, UnmaskingError
 from .lazy import lazy_names
 
 # peft and the Trainer still call transformers' deprecated gradient-checkpointing names
@@ -48,6 +48,7 @@ __all__ = [
     "DataError",
     "LookrightError",
     "ModelError",
+    "TrainingInterrupted",
     "UnmaskConfig",
     "UnmaskingError",
     "apply_saved_unmasking",

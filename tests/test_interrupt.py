@@ -17,9 +17,10 @@ from rich.console import Console
 from transformers import TrainerCallback
 
 import lookright.training.trainer as trainer_module
+from lookright.errors import TrainingInterrupted
 from lookright.sweep.launch import Job, run_jobs
 from lookright.training import train
-from lookright.training.interrupt import StopRequest, TrainingInterrupted, stop_on_signal
+from lookright.training.interrupt import StopRequest, stop_on_signal
 from lookright.training.seeds import train_seeds
 
 
@@ -209,3 +210,27 @@ def test_sigterm_mid_predict_keeps_every_result_written_so_far_and_says_where(tr
     rows = partial.read_text().splitlines()
     assert 0 < written == len(rows) < 200_000 and not output.exists()
     assert all(json.loads(row)["words"][2]["text"] == "German" for row in rows)  # every row whole, none lost
+
+
+def test_a_sweep_stopped_mid_run_names_the_sweep_command_and_running_it_again_resumes_that_run(
+    tiny_model_dir, conll2003, tmp_path, signal_at
+):
+    from test_sweep import _sweep
+
+    from lookright.sweep import ResultsFile, run_sweep
+
+    calls = []
+
+    def trainer(cfg, console=None):
+        calls.append((cfg.unmask, cfg.resume))
+        signal_at(2 if cfg.unmask == "11" and not cfg.resume else None)
+        return train(cfg, console=console)
+
+    with pytest.raises(TrainingInterrupted) as caught:
+        run_sweep(_sweep(tiny_model_dir, conll2003, tmp_path, configs=["00", "11"]), trainer=trainer)
+    assert str(caught.value).endswith("checkpoint-2: run the same sweep command again to continue from there")
+    assert [r.config for r in ResultsFile(tmp_path / "results.jsonl").rows()] == ["00"]
+    calls.clear()
+    run_sweep(_sweep(tiny_model_dir, conll2003, tmp_path, configs=["00", "11"]), trainer=trainer)
+    assert calls == [("11", True)]  # "00" was done; "11" went on from its checkpoint
+    assert [(r.config, r.steps) for r in ResultsFile(tmp_path / "results.jsonl").rows()] == [("00", 4), ("11", 4)]

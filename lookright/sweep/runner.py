@@ -26,12 +26,12 @@ from pathlib import Path
 from rich.console import Console
 
 from ..console import print_plain
+from ..errors import TrainingInterrupted
 from ..evaluation.seeds import parse_seeds, score_text
 from ..modeling.resolve import resolve_model
 from ..outputs import write_text_atomic
 from ..training import TrainConfig
 from ..training import train as run_train
-from ..training.interrupt import TrainingInterrupted
 from ..training.progress import hms
 from ..training.rundir import has_checkpoint, seed_run_dir
 from ..training.splits import load_run_data

@@ -36,7 +36,16 @@ class SignalAt(TrainerCallback):
 
 
 @pytest.fixture
-def signal_at(monkeypatch):
+def python_handlers():
+    """Python's own SIGINT handling, as in a terminal, here and in the processes a test starts (a suite
+    started in the background by a shell, `make test &`, runs with SIGINT ignored)."""
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, before)
+
+
+@pytest.fixture
+def signal_at(monkeypatch, python_handlers):
     """Make the next `train` calls send a signal to themselves at a step (None: train undisturbed)."""
     callbacks = trainer_module.training_callbacks
     when: dict[str, tuple[int, int] | None] = {"at": None}
@@ -83,10 +92,10 @@ def test_a_signal_mid_run_saves_a_checkpoint_and_resume_ends_as_the_run_would_ha
     before, after = _weights(stopped), _weights(tmp_path / "whole")
     assert before.keys() == after.keys()
     assert all(torch.allclose(before[k], after[k], atol=1e-6) for k in before)
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # Python's own handling is back
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the handler before training is back
 
 
-def test_a_second_ctrl_c_stops_at_once_and_a_repeated_sigterm_changes_nothing():
+def test_a_second_ctrl_c_stops_at_once_and_a_repeated_sigterm_changes_nothing(python_handlers):
     request, before = StopRequest(), signal.getsignal(signal.SIGTERM)
     with stop_on_signal(request, Console(file=io.StringIO())):
         os.kill(os.getpid(), signal.SIGTERM)
@@ -150,6 +159,18 @@ def test_when_one_sweep_run_fails_the_others_stop_with_a_checkpoint_before_the_s
     assert time.monotonic() - started < 30
 
 
+def test_an_ignored_signal_stays_ignored_while_training_runs():
+    request, before = StopRequest(), signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        with stop_on_signal(request, Console(file=io.StringIO())):
+            assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+            assert signal.getsignal(signal.SIGTERM) is not signal.SIG_IGN
+            os.kill(os.getpid(), signal.SIGINT)
+        assert request.signal_name is None
+    finally:
+        signal.signal(signal.SIGINT, before)
+
+
 def test_sigterm_outside_training_ends_the_command_with_one_line_and_status_143(tmp_path):
     script = (
         "import os, signal\n"
@@ -162,7 +183,9 @@ def test_sigterm_outside_training_ends_the_command_with_one_line_and_status_143(
     assert done.stderr.strip().splitlines()[-1] == "error: terminated (SIGTERM)"
 
 
-def test_ctrl_c_in_lookright_train_prints_the_checkpoint_and_the_resume_command(tiny_model_dir, conll2003, tmp_path):
+def test_ctrl_c_in_lookright_train_prints_the_checkpoint_and_the_resume_command(
+    tiny_model_dir, conll2003, tmp_path, python_handlers
+):
     output = tmp_path / "model"
     command = [
         sys.executable, "-m", "lookright", "train", "--train", str(conll2003 / "train.txt"), "--label-column", "3",

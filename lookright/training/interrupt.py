@@ -57,7 +57,7 @@ class StopRequest(TrainerCallback):
 
 @contextmanager
 def stop_on_signal(request: StopRequest, console: Console) -> Iterator[None]:
-    """While the block runs, SIGINT and SIGTERM set `request` instead of ending the process.
+    """While the block runs, SIGINT and SIGTERM set `request` instead of ending the process (unless ignored).
 
     Signal handlers can only be set from the main thread; elsewhere (a training started from a
     worker thread) Python's own handling stays.
@@ -77,8 +77,9 @@ def stop_on_signal(request: StopRequest, console: Console) -> Iterator[None]:
         elif number == signal.SIGINT:
             raise KeyboardInterrupt
 
-    previous = {number: signal.getsignal(number) for number in SIGNALS}
-    for number in SIGNALS:
+    # A signal the process ignores stays ignored (a shell starts `cmd &` with SIGINT ignored).
+    previous = {n: signal.getsignal(n) for n in SIGNALS if signal.getsignal(n) is not signal.SIG_IGN}
+    for number in previous:
         signal.signal(number, handle)
     try:
         yield

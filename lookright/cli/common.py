@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 
 from ..console import print_plain
-from ..errors import DataWarning, LookrightError
+from ..errors import EXIT_CODES, DataWarning, LookrightError
 
 app = typer.Typer(
     name="lookright",
@@ -121,10 +121,10 @@ def main() -> None:
         raise SystemExit(getattr(error, "exit_code", 2)) from None
     except KeyboardInterrupt:  # what was kept, if anything, was said where it was kept
         print_plain(err, "interrupted (Ctrl-C)", label="error: ", label_style="bold red")
-        raise SystemExit(130) from None
+        raise SystemExit(EXIT_CODES["SIGINT"]) from None
     except Terminated:
         print_plain(err, "terminated (SIGTERM)", label="error: ", label_style="bold red")
-        raise SystemExit(143) from None
+        raise SystemExit(EXIT_CODES["SIGTERM"]) from None
     except ValueError as error:  # configuration problems: short message, no traceback
         if os.environ.get("LOOKRIGHT_DEBUG"):
             raise

@@ -169,7 +169,6 @@ class _Launcher:
         if process is not None and process.poll() is None:
             return
         if process is not None and process.returncode != 0:
-            del self.running[index]
             tail = (job.run_dir / LOG_FILE).read_text(errors="replace")[-2000:]
             raise LookrightError(f"training {job.config} failed (exit {process.returncode}):\n{tail}")
         card = finished_card(job.run_dir, started)

@@ -47,9 +47,10 @@ class StopRequest(TrainerCallback):
             return asked
         flag = torch.tensor([int(asked)], device=args.device)
         torch.distributed.all_reduce(flag, op=torch.distributed.ReduceOp.MAX)
-        if flag.item() and not asked:
+        anywhere = bool(flag.item())  # one device sync a step, not two
+        if anywhere and not asked:
             self.signal_name = "a signal to another process"
-        return bool(flag.item())
+        return anywhere
 
     def interrupted(self, output: str | Path, step: int, total: int) -> TrainingInterrupted:
         return TrainingInterrupted(self.signal_name or "signal", step, total, last_checkpoint(output)[0])

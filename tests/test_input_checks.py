@@ -80,7 +80,7 @@ def test_a_word_with_whitespace_in_it_is_refused_at_its_line_before_the_model_lo
     assert message.startswith(f"{path}:{line}: {what}") and "contains whitespace" in message
 
 
-@pytest.mark.parametrize("typo", ["B-", "I", "b-PER", "B_PER"])
+@pytest.mark.parametrize("typo", ["B-", "I", "b-PER", "B_PER", "0", "PER", "B\u2013PER"])
 def test_one_mistyped_span_tag_is_an_error_at_its_sentence_not_a_switch_to_per_word_tags(
     typo, tiny_train_config, conll2003, tmp_path, no_model_loads
 ):
@@ -98,3 +98,12 @@ def test_one_mistyped_span_tag_is_an_error_at_its_sentence_not_a_switch_to_per_w
     sentences = read_conll(bad, label_column=3)
     assert input_scheme(sentences, "NONE") == "NONE"  # declared: every tag a label of its own, as asked
     assert input_scheme(read_conll(bad, label_column=1), None) == "NONE"  # POS tags: no span tags, no error
+
+
+def test_a_stray_span_like_tag_among_per_word_tags_keeps_them_per_word():
+    from lookright.data.prepare import input_scheme
+    from lookright.data.sentence import Sentence
+
+    pos = [Sentence(tokens=["EU", "rejects", "it"], tags=["NNP", "VBZ", "PRP"], source="pos.conll", line=1),
+           Sentence(tokens=["Paris", "wins"], tags=["I-NP", "VBZ"], source="pos.conll", line=5)]
+    assert input_scheme(pos, None) == "NONE"  # most tags are not span tags: per-word tags, as written

@@ -96,19 +96,30 @@ def input_scheme(sentences: Sequence[Sentence], declared: str | None) -> str:
 
 
 def _refuse_a_mistyped_span_tag(sentences: Sequence[Sentence]) -> None:
+    """A near-miss tag (`B-`, `b-PER`) is refused wherever it is; any other tag that is not a span tag
+    (`0` for `O`, a bare `PER`, `B–PER` with an en dash) is refused when most of the file's tags are
+    span tags, since then the per-word reading (no spans predicted at all) is surely not what was meant."""
     example = next((t for s in sentences for t in s.tags or [] if t != "O" and is_span_tag(t)), None)
     if example is None:
         return  # no span tags at all: POS-style tags, NONE is right
+    tags = [t for s in sentences for t in s.tags or []]
+    others = sum(not is_span_tag(t) for t in tags)
+    mostly_spans = 2 * others < len(tags)
     for s in sentences:
         for k, tag in enumerate(s.tags or []):
             if is_near_miss_span_tag(tag):
-                raise DataError(
-                    f"word {k} ({s.tokens[k]!r}) has tag {tag!r}, a malformed span tag, while the file's other tags "
-                    f"are span tags such as {example!r}; fix it (B-TYPE, I-TYPE or O), or pass --scheme NONE to learn "
-                    "every tag as a label of its own",
-                    s.source,
-                    s.line,
-                )
+                what = f"a malformed span tag, while the file's other tags are span tags such as {example!r}"
+            elif mostly_spans and not is_span_tag(tag):
+                what = (f"not a span tag, while most of the file's tags are span tags such as {example!r} "
+                        f"({others:,} of {len(tags):,} words have tags that are not)")
+            else:
+                continue
+            raise DataError(
+                f"word {k} ({s.tokens[k]!r}) has tag {tag!r}, {what}; fix it (B-TYPE, I-TYPE or O), or pass "
+                "--scheme NONE to learn every tag as a label of its own",
+                s.source,
+                s.line,
+            )
 
 
 def model_scheme(source_scheme: str, requested: str) -> str:

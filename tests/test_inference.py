@@ -240,6 +240,38 @@ def test_a_failure_mid_predict_keeps_the_results_so_far_apart_and_the_old_output
     assert "stopped after 5 result(s)" in result.output
 
 
+def test_a_failure_while_closing_the_output_is_reported_with_the_results_kept(
+    trained_dir, real_sentences, tmp_path, monkeypatch
+):
+    """A full disk often shows only at close, when the last buffered results are flushed: that
+    failure once escaped the partial-results report, and nothing said where the results were."""
+    from lookright.inference import writers
+
+    def full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(writers.os, "replace", full)
+    txt = tmp_path / "in.txt"
+    txt.write_text("\n".join(real_sentences[:4]) + "\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    result = CliRunner().invoke(app, ["predict", "--model", str(trained_dir), "--input", str(txt), "--output", str(out)])
+    assert isinstance(result.exception, OSError) and not out.exists()
+    partial = tmp_path / "out.jsonl.partial"
+    assert [json.loads(line)["text"] for line in partial.read_text(encoding="utf-8").splitlines()] == real_sentences[:4]
+    assert f"stopped after 4 result(s): they are in {partial}" in result.output
+
+
+def test_conll_output_counts_and_reports_the_blank_lines_it_cannot_hold(trained_dir, real_sentences, tmp_path):
+    txt = tmp_path / "in.txt"
+    txt.write_text("\n".join([real_sentences[0], "", real_sentences[1], "  ", real_sentences[2]]) + "\n", encoding="utf-8")
+    out = tmp_path / "out.conll"
+    result = CliRunner().invoke(app, ["predict", "--model", str(trained_dir), "--input", str(txt), "--output", str(out),
+                                      "--format", "conll"])
+    assert result.exit_code == 0, result.output
+    assert len(read_conll(out, label_column=1)) == 3
+    assert "2 text(s) without words (blank lines) got no conll record" in result.output
+
+
 def test_predict_tags_a_conllu_files_own_words_when_its_text_comment_splits_otherwise(tagger, trained_dir, tmp_path):
     conllu = tmp_path / "ud.conllu"
     conllu.write_text(

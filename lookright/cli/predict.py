@@ -90,10 +90,10 @@ def predict(
                 writer.write(tagged)
                 if item.line is not None:
                     progress.update(task, completed=item.line)
+        writer.close()  # a full disk often shows only here, flushing the last results
     except BaseException:
         report_partial(writer, output)
         raise
-    writer.close()
     if writer.skipped:
         print_plain(common.err, f"{writer.skipped} text(s) without words (blank lines) got no {output_format} record")
 

@@ -5,9 +5,10 @@ One writer per output, fed one result at a time (`write`), finished with `close(
 failure: the results so far stay in `OUTPUT.partial`, OUTPUT is not written): Label Studio's
 JSON list is streamed (`[`, tasks, `]`), a DocBin is saved when closed. Every file written here
 reads back through `lookright.data.readers` with the same spans, character for character. A text
-without words (a blank input line) is kept by JSONL and CoNLL, in place; the annotation tools get
-no task for it (there is nothing to annotate, and their readers refuse empty texts): `skipped`
-counts them so the caller can say so.
+without words (a blank input line) is kept by JSONL, in place; CoNLL cannot hold it (a blank line
+ends a sentence, so an empty one would only merge with its neighbours' separators) and the
+annotation tools get no task for it (there is nothing to annotate, and their readers refuse empty
+texts): `skipped` counts them so the caller can say so.
 """
 
 from __future__ import annotations
@@ -65,14 +66,14 @@ def model_version(directory: str | os.PathLike, card: ModelCard) -> str:
 
 
 class _Lines:
-    skipped = 0
-
     def __init__(self, handle: IO[str], fmt: str) -> None:
-        self.handle, self.fmt = handle, fmt
+        self.handle, self.fmt, self.skipped = handle, fmt, 0
 
     def write(self, tagged: TaggedText, meta: dict[str, Any] | None = None) -> None:
         if self.fmt == "jsonl":
             self.handle.write(json.dumps({**tagged.to_dict(), **(meta or {})}, ensure_ascii=False) + "\n")
+        elif not tagged.words:
+            self.skipped += 1
         else:
             for word in tagged.words:
                 self.handle.write(f"{word.text}\t{word.label}\n")

@@ -71,7 +71,16 @@ def iter_hub(
         tags = None
         if label_field is not None:
             raw = row[label_field]
-            tags = [names[t] for t in raw] if names is not None else [str(t) for t in raw]
+            tags = _named(raw, names, spec, row_number, label_field) if names is not None else [str(t) for t in raw]
             if len(tags) != len(tokens):
                 raise DataError(f"row {row_number}: {len(tokens)} tokens but {len(tags)} tags", spec, row_number)
         yield Sentence(tokens=tokens, tags=tags, source=spec, line=row_number)
+
+
+def _named(ids: list[int], names: list[str], spec: str, row_number: int, field: str) -> list[str]:
+    """Tag names of ClassLabel ids; -1 (datasets' missing label) would otherwise read as the last name."""
+    for k, t in enumerate(ids):
+        if not 0 <= t < len(names):
+            raise DataError(f"row {row_number}: {field}[{k}] is {t}, not one of the {len(names)} label ids "
+                            "(-1 marks a missing label in datasets); fix or drop the row", spec, row_number)
+    return [names[t] for t in ids]

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import math
+import re
+from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
@@ -373,6 +375,24 @@ def test_every_public_loader_keeps_the_demonstration_pool(generative_run, traine
         GenerativeTagger.load(trained_dir)
     with pytest.raises(ModelError, match="int8 applies to token classifiers"):
         Tagger.load(directory, quantize="int8")
+
+
+def test_a_missing_or_damaged_demonstration_pool_is_an_error_not_prompts_without_demonstrations(
+    generative_run, tmp_path
+):
+    """A model directory copied without `demonstrations.jsonl` once loaded with an empty pool: every
+    prompt then showed none, unlike in training, and nothing said so."""
+    import shutil
+
+    copy = Path(shutil.copytree(generative_run.output, tmp_path / "copy"))
+    pool = copy / "demonstrations.jsonl"
+    lines = pool.read_text(encoding="utf-8").splitlines(keepends=True)
+    pool.write_text("".join(lines[:3]) + lines[3][: len(lines[3]) // 2], encoding="utf-8")  # cut mid-line
+    with pytest.raises(DataError, match=f"^{re.escape(str(pool))}:4: not a demonstration"):
+        Tagger.load(copy)
+    pool.unlink()
+    with pytest.raises(ModelError, match=f"^{re.escape(str(pool))}: missing"):
+        Tagger.load(copy)
 
 
 def test_response_collator_keeps_the_loss_of_full_logits(tiny_model_dir):

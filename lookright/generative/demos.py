@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..data.schemes import Span
+from ..errors import DataError, ModelError
+from ..outputs import write_text_atomic
 
 POOL_FILE = "demonstrations.jsonl"
 
@@ -70,21 +72,30 @@ class DemoPool:
         return [self.demos[i] for i in reversed(ranked)]
 
     def write(self, directory: str | os.PathLike) -> Path:
-        path = Path(directory) / POOL_FILE
-        with path.open("w", encoding="utf-8") as handle:
-            for demo in self.demos:
-                spans = [[s.start, s.end, s.label] for s in demo.spans]
-                handle.write(json.dumps({"words": list(demo.words), "spans": spans}, ensure_ascii=False) + "\n")
-        return path
+        lines = []
+        for demo in self.demos:
+            spans = [[s.start, s.end, s.label] for s in demo.spans]
+            lines.append(json.dumps({"words": list(demo.words), "spans": spans}, ensure_ascii=False) + "\n")
+        return write_text_atomic(Path(directory) / POOL_FILE, "".join(lines))
 
     @classmethod
-    def read(cls, directory: str | os.PathLike, seed: int = 0) -> DemoPool:
+    def read(cls, directory: str | os.PathLike, seed: int = 0, *, required: bool = False) -> DemoPool:
+        """The pool saved with a model. `required` (its prompts show demonstrations): a missing file is an
+        error, not an empty pool that would prompt with none, unlike what the model was trained on."""
         path = Path(directory) / POOL_FILE
         if not path.is_file():
+            if required:
+                raise ModelError(f"{path}: missing; this model's prompts show demonstrations from it (copy it "
+                                 "from the training output with the rest of the model directory)")
             return cls([], seed)
         demos = []
         with path.open(encoding="utf-8") as handle:
-            for line in handle:
-                row = json.loads(line)
-                demos.append(Demo(tuple(row["words"]), tuple(Span(a, b, label) for a, b, label in row["spans"])))
+            for number, line in enumerate(handle, start=1):
+                try:
+                    row = json.loads(line)
+                    spans = tuple(Span(a, b, label) for a, b, label in row["spans"])
+                    demos.append(Demo(tuple(row["words"]), spans))
+                except (ValueError, KeyError, TypeError) as bad:
+                    raise DataError(f"not a demonstration ({bad}); the file is damaged: copy it again from the "
+                                    "training output", path, number) from None
         return cls(demos, seed)

@@ -229,3 +229,52 @@ def test_select_refuses_a_margin_for_a_generative_model_before_it_loads(tmp_path
     result = CliRunner().invoke(app, ["select", "--model", str(directory), "--input", str(texts_file), "--output",
                                       str(tmp_path / "o.jsonl")])
     assert isinstance(result.exception, ModelError) and "use least-confidence" in str(result.exception)
+
+
+# --- the input records' own fields (ids...) travel with their results -----------------------------
+
+
+@pytest.fixture()
+def records_file(tmp_path):
+    path = tmp_path / "records.jsonl"
+    rows = [{"id": 7, "text": "Peter Blackburn visited Brussels .", "source": "wire"},
+            {"id": 8, "tokens": ["EU", "rejects", "it"], "words": "an old field"}]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def test_predict_writes_each_records_own_fields_back_and_says_which_it_could_not(tiny_dir, records_file, tmp_path):
+    """Record fields (an `id`) were dropped by predict: joining results back to the input needed line order."""
+    out = tmp_path / "out.jsonl"
+    said = " ".join(run("predict", "--model", tiny_dir, "--input", records_file, "--output", out).output.split())
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [(r["id"], r.get("source")) for r in rows] == [(7, "wire"), (8, None)]
+    assert [w["text"] for w in rows[1]["words"]] == ["EU", "rejects", "it"]  # the result, not the old field
+    assert "input field(s) 'words' (1 record(s)) have the name of a field jsonl output writes itself" in said
+    tasks = tmp_path / "tasks.json"
+    run("predict", "--model", tiny_dir, "--input", records_file, "--output", tasks, "--format", "label-studio")
+    assert [(t["data"]["id"], t["data"].get("source")) for t in json.loads(tasks.read_text())] == [(7, "wire"), (8, None)]
+    conll = tmp_path / "out.conll"
+    said = " ".join(run("predict", "--model", tiny_dir, "--input", records_file, "--output", conll, "--format",
+                        "conll").output.split())
+    assert ("conll output has no place for the input records' other fields 'id' (2 record(s)), 'source' (1 record(s)),"
+            " 'words' (1 record(s)): they are not in it") in said
+
+
+def test_annotation_tool_fields_survive_pre_annotation_and_selection(tiny_dir, tmp_path):
+    export = tmp_path / "export.json"
+    export.write_text(json.dumps([
+        {"id": 3, "data": {"text": "Anna met Bob in Berlin .", "title": "T3"}, "annotations": []},
+        {"id": 4, "data": {"text": "The cat sat .", "title": "T4"}, "annotations": []},
+    ]), encoding="utf-8")
+    out = tmp_path / "pre.json"
+    run("predict", "--model", tiny_dir, "--input", export, "--output", out, "--format", "label-studio")
+    assert [t["data"]["title"] for t in json.loads(out.read_text())] == ["T3", "T4"]
+    doccano = tmp_path / "in.jsonl"
+    doccano.write_text(json.dumps({"id": 5, "text": "EU rejects German call .", "label": [], "Comments": ["x"]}) + "\n",
+                       encoding="utf-8")
+    chosen = tmp_path / "next.jsonl"
+    run("select", "--model", tiny_dir, "--input", doccano, "--input-format", "doccano", "--top", 1, "--output", chosen,
+        "--format", "doccano")
+    (row,) = [json.loads(line) for line in chosen.read_text().splitlines()]
+    assert (row["id"], row["Comments"], row["index"]) == (5, ["x"], 0)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import signal
 import warnings
+from collections import Counter
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -144,6 +145,21 @@ def check_output_file(output: Path, input_file: Path | None, overwrite: bool) ->
         raise LookrightError(f"{output}: --output exists; add --overwrite to replace it (it is replaced only once "
                              "every text is tagged)")
     require_writable_file(output)
+
+
+def report_fields(writer: Any, output_format: str) -> None:
+    """Say which fields of the input records the output could not keep (`writer.replaced` by a field
+    of its own of that name, `writer.unwritten` for lack of a place): none is dropped unsaid."""
+    def listed(counts: Counter[str]) -> str:
+        names = [f"{name!r} ({n:,} record(s))" for name, n in sorted(counts.items())]
+        return ", ".join(names[:5]) + (f" and {len(names) - 5:,} more" if len(names) > 5 else "")
+
+    if writer.replaced:
+        print_plain(err, f"input field(s) {listed(writer.replaced)} have the name of a field {output_format} output "
+                    "writes itself: the output holds the new values there")
+    if writer.unwritten:
+        print_plain(err, f"{output_format} output has no place for the input records' other fields "
+                    f"{listed(writer.unwritten)}: they are not in it (--format jsonl keeps them)")
 
 
 def report_partial(writer: Any, output: Path | None) -> None:

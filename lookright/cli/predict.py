@@ -87,7 +87,7 @@ def predict(
                 tagger, items(), chunk_size=chunk_size, batch_size=batch_size, split_sentences=split_sentences
             )
             for item, tagged in stream:
-                writer.write(tagged)
+                writer.write(tagged, item.fields)
                 if item.line is not None:
                     progress.update(task, completed=item.line)
         writer.close()  # a full disk often shows only here, flushing the last results
@@ -96,4 +96,5 @@ def predict(
         raise
     if writer.skipped:
         print_plain(common.err, f"{writer.skipped} text(s) without words (blank lines) got no {output_format} record")
+    common.report_fields(writer, output_format)
 

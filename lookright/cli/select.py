@@ -69,10 +69,12 @@ def select(
     tagger = Tagger.load(model, decoding=decoding, precision=precision, quantize=quantize)
 
     lines: list[int | None] = []
+    fields: list[dict | None] = []  # each input record's other fields, written back with it
 
     def texts():
         for item in streaming.iter_inputs(input_file, reader):
             lines.append(item.line)
+            fields.append(item.fields)
             yield item.value
 
     selection = run_select(tagger, texts(), top, strategy, batch_size=batch_size, split_sentences=split_sentences,
@@ -84,11 +86,14 @@ def select(
         for record in selection.records:
             meta = {"uncertainty": record.uncertainty, "strategy": strategy, "index": record.index,
                     "line": lines[record.index]}
-            writer.write(record.tagged, meta)
+            own = fields[record.index] or {}
+            writer.replaced.update(own.keys() & meta.keys())
+            writer.write(record.tagged, {**own, **meta})
+        writer.close()
     except BaseException:
         report_partial(writer, output)
         raise
-    writer.close()
     empty = f", {selection.empty} without words not ranked" if selection.empty else ""
     print_plain(common.err, f"selected {len(selection.records)} of {selection.seen} texts by {strategy}{empty}: "
                 f"{output}")
+    common.report_fields(writer, output_format)

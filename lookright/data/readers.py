@@ -195,7 +195,7 @@ def _from_tokens(obj: dict, path: PathLike, line: int) -> Sentence:
         tags = _string_list(tags, "tags", path, line)
         if len(tags) != len(tokens):
             raise DataError(f"{len(tokens)} tokens but {len(tags)} tags", path, line)
-    return Sentence(tokens, tags, str(path), line)
+    return Sentence(tokens, tags, str(path), line, fields=_other_fields(obj))
 
 
 def _from_text(obj: dict, path: PathLike, line: int) -> Sentence:
@@ -237,7 +237,16 @@ def _from_text(obj: dict, path: PathLike, line: int) -> Sentence:
         if w == first:
             raise DataError(f"spans[{k}] {text[start:end]!r} covers no word (only whitespace)", path, line)
     tokens = [text[s:e] for s, e in offsets]
-    return Sentence(tokens, tags if raw_spans is not None else None, str(path), line, text=text, offsets=offsets)
+    return Sentence(tokens, tags if raw_spans is not None else None, str(path), line, text=text, offsets=offsets,
+                    fields=_other_fields(obj))
+
+
+_JSONL_KEYS = frozenset({"tokens", "tags", "text", "spans"})
+
+
+def _other_fields(obj: dict) -> dict | None:
+    """A record's fields lookright does not read (an `id`...): predict writes them back beside its results."""
+    return {k: v for k, v in obj.items() if k not in _JSONL_KEYS} or None
 
 
 def iter_jsonl(path: PathLike) -> Iterator[Sentence]:

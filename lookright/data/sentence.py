@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -13,7 +14,8 @@ class Sentence:
     evaluation time, alignment failures) can point the user at the exact place. `text` and
     `offsets` are set when the words were cut from raw text: `offsets[i]` is the (start, end)
     character span of `tokens[i]` in `text`. `record` names the sentence within its file when a
-    line alone does not (`task 12` of a Label Studio export, `doc 3` of a spaCy DocBin).
+    line alone does not (`task 12` of a Label Studio export, `doc 3` of a spaCy DocBin). `fields` are the
+    record's own other fields (an `id`, a source URL...), which `predict` writes back beside its results.
     Frozen, and its lists are never modified after reading: runs in one process share the sentences
     of a file they all read.
     """
@@ -26,6 +28,7 @@ class Sentence:
     text: str | None = None
     offsets: list[tuple[int, int]] | None = None
     record: str | None = None
+    fields: dict[str, Any] | None = None
 
     def __len__(self) -> int:
         return len(self.tokens)

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from ..data.annotation import TOOL_FORMATS
 from ..data.readers import count_lines, iter_data, text_lines
@@ -32,10 +32,12 @@ __all__ = [
 
 @dataclass
 class Item:
-    """One thing to tag: a raw string or a list of words, and the input line it starts on."""
+    """One thing to tag: a raw string or a list of words, the input line it starts on, and the input
+    record's other fields (written back beside the result, so an `id` survives tagging)."""
 
     value: str | list[str]
     line: int | None = None
+    fields: dict[str, Any] | None = None
 
 
 def iter_text_lines(path: str | os.PathLike) -> Iterator[Item]:
@@ -80,7 +82,7 @@ def iter_inputs(path: str | os.PathLike, fmt: str = "auto") -> Iterator[Item]:
         yield from iter_text_lines(path)
         return
     for sentence in iter_data(path, fmt=fmt, label_column=None):
-        yield Item(sentence.text if _text_holds_the_words(sentence) else sentence.tokens, sentence.line)
+        yield Item(sentence.text if _text_holds_the_words(sentence) else sentence.tokens, sentence.line, sentence.fields)
 
 
 def _text_holds_the_words(sentence: Sentence) -> bool:

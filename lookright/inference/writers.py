@@ -17,6 +17,7 @@ import contextlib
 import json
 import os
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import IO, Any, Protocol
 
@@ -26,6 +27,10 @@ from .tagger import TaggedText
 
 OUTPUT_FORMATS = ("jsonl", "conll", "label-studio", "doccano", "spacy")
 BINARY_FORMATS = ("spacy",)  # need an --output file
+# Per-record fields each format writes itself: an input record's field of the same name gives way
+# (`_Closing.replaced` counts it). CoNLL has no place for fields at all (`_Closing.unwritten`).
+OWN_FIELDS = {"jsonl": frozenset({"text", "words", "spans"}), "label-studio": frozenset({"text"}),
+              "doccano": frozenset({"text", "label"}), "spacy": frozenset({"score", "span_scores"})}
 
 
 class ResultWriter(Protocol):
@@ -37,9 +42,12 @@ class ResultWriter(Protocol):
 
 
 class OutputWriter(ResultWriter, Protocol):
-    """What `open_writer` returns: a writer that also stops cleanly after a failure."""
+    """What `open_writer` returns: a writer that also stops cleanly after a failure, and counts the
+    input fields it could not keep (`replaced` by its own of that name, `unwritten` by CoNLL)."""
 
     written: int
+    replaced: Counter[str]
+    unwritten: Counter[str]
 
     def abort(self) -> Path | None: ...
 
@@ -114,8 +122,12 @@ class _Closing:
     `abort()` keeps what was written in the `.partial` file (a Label Studio list closed, so it loads).
     """
 
-    def __init__(self, writer: ResultWriter, handle: IO[str] | None, output: Path | None = None) -> None:
+    def __init__(self, writer: ResultWriter, handle: IO[str] | None, output: Path | None = None,
+                 fmt: str = "jsonl") -> None:
         self.writer, self.handle, self.output, self.written = writer, handle, output, 0
+        self.own = OWN_FIELDS.get(fmt)  # None: the format keeps no per-record fields
+        self.replaced: Counter[str] = Counter()  # input fields the output's own of that name replaced
+        self.unwritten: Counter[str] = Counter()  # input fields a format without fields could not keep
 
     @property
     def skipped(self) -> int:
@@ -126,6 +138,12 @@ class _Closing:
         return partial_path(self.output) if self.output is not None else None
 
     def write(self, tagged: TaggedText, meta: dict[str, Any] | None = None) -> None:
+        if meta and self.own is None:
+            self.unwritten.update(meta.keys())
+            meta = None
+        elif meta and self.own & meta.keys():
+            self.replaced.update(self.own & meta.keys())
+            meta = {k: v for k, v in meta.items() if k not in self.own}
         self.writer.write(tagged, meta)
         self.written += 1
 
@@ -165,7 +183,7 @@ def open_writer(
             raise ValueError(f"format {fmt} writes a binary file: give an output file (--output x.spacy)")
         from ..data.annotation.docbin import DocBinWriter
 
-        return _Closing(_Tool(DocBinWriter(partial_path(output))), None, Path(output))
+        return _Closing(_Tool(DocBinWriter(partial_path(output))), None, Path(output), fmt)
     handle = (open(partial_path(output), "w", encoding="utf-8")  # noqa: SIM115 - closed by _Closing
               if output is not None else None)
     stream = handle if handle is not None else sys.stdout
@@ -180,4 +198,4 @@ def open_writer(
         writer = _Tool(DoccanoWriter(stream))
     else:
         writer = _Lines(stream, fmt)
-    return _Closing(writer, handle, Path(output) if output is not None else None)
+    return _Closing(writer, handle, Path(output) if output is not None else None, fmt)

@@ -3,7 +3,7 @@
 A record is `{"text": ..., "label": [[start, end, type], ...]}` (older exports: `labels`; with
 relations enabled: `"entities": [{"start_offset", "end_offset", "label"}]`). A record without any
 of these keys is unlabeled; an empty list is a text with no spans. Other keys (`id`, `Comments`,
-metadata) are not read. Offsets are code points (doccano counts them in Python).
+metadata) are not read; `predict` writes them back beside its pre-annotations. Offsets are code points (doccano counts them in Python).
 """
 
 from __future__ import annotations
@@ -48,6 +48,9 @@ def _spans(record: dict, fail) -> list[RawSpan] | None:
     return spans
 
 
+_READ = frozenset({"text", "label", "labels", "entities"})  # the rest goes back out with predictions
+
+
 def iter_doccano(path: str | os.PathLike, *, labelled: bool = True, snap_spans: bool = False) -> Iterator[Sentence]:
     """Sentences of a doccano JSONL export, one per record (see the module docstring)."""
     checker = SpanChecker(path, snap_spans)
@@ -63,7 +66,8 @@ def iter_doccano(path: str | os.PathLike, *, labelled: bool = True, snap_spans: 
             return checker.fail(problem, line, name)
 
         spans = _spans(record, fail) if labelled else None
-        yield checker.sentence(record["text"], spans, line=line, record=name)
+        fields = {k: v for k, v in record.items() if k not in _READ}
+        yield checker.sentence(record["text"], spans, line=line, record=name, fields=fields)
         count += 1
     if count == 0:
         raise DataError("no records found (the file is empty or has only blank lines)", path)

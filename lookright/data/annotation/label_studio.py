@@ -129,9 +129,10 @@ def iter_label_studio(
         def fail(problem: str, line=line, name=name) -> DataError:
             return checker.fail(problem, line, name)
 
-        spans = None
+        spans, fields = None, None
         if "data" in task or "annotations" in task or "predictions" in task:
             text = _text(task, fail)
+            fields = {k: v for k, v in task["data"].items() if k != "text"}  # what the labeling config may show
             result = _chosen(task, use_predictions, checker, fail) if labelled else None
             spans = _spans(result, checker, fail) if result is not None else None
         else:  # JSON-MIN
@@ -140,7 +141,7 @@ def iter_label_studio(
             for span in spans or []:
                 if not isinstance(span.label, str):
                     raise fail(f"spans[{span.index}]: 'labels' must hold exactly one label, found {span.label!r}")
-        yield checker.sentence(text, spans, line=line, record=name)
+        yield checker.sentence(text, spans, line=line, record=name, fields=fields)
         count += 1
     if count == 0:
         raise DataError("no tasks found (the list is empty)", path)

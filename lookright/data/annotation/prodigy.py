@@ -76,6 +76,9 @@ def _spans(record: dict, by_id: dict | None, fail) -> list[RawSpan] | None:
     return out
 
 
+_READ = frozenset({"text", "tokens", "spans"})
+
+
 def iter_prodigy(path: str | os.PathLike, *, labelled: bool = True, snap_spans: bool = False) -> Iterator[Sentence]:
     """Sentences of a Prodigy/spaCy-style JSONL file, one per accepted record (see the module docstring)."""
     checker = SpanChecker(path, snap_spans)
@@ -98,7 +101,8 @@ def iter_prodigy(path: str | os.PathLike, *, labelled: bool = True, snap_spans: 
         if "tokens" in record:
             words, by_id = _words(text, record["tokens"], fail)
         spans = _spans(record, by_id, fail) if labelled else None
-        yield checker.sentence(text, spans, line=line, record=name, words=words)
+        fields = {k: v for k, v in record.items() if k not in _READ}  # meta, _input_hash...: written back by predict
+        yield checker.sentence(text, spans, line=line, record=name, words=words, fields=fields)
         count += 1
     if count == 0:
         raise DataError("no records to read (the file is empty, or every record was rejected or ignored)", path)

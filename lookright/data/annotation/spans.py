@@ -121,8 +121,10 @@ class SpanChecker:
         line: int | None,
         record: str | None,
         words: list[tuple[int, int]] | None = None,
+        fields: dict[str, Any] | None = None,
     ) -> Sentence:
-        """The sentence of one record: `spans=None` is unlabeled; `words` are the file's own tokens."""
+        """The sentence of one record: `spans=None` is unlabeled; `words` are the file's own tokens;
+        `fields` the record's other fields, which predict writes back."""
         if not isinstance(text, str):
             raise self.fail(f"the text must be a string, found {type(text).__name__}", line, record)
         checked = [self._checked(text, span, line, record) for span in spans or []]
@@ -164,7 +166,7 @@ class SpanChecker:
                                 "(only whitespace)", line, record)
         tokens = [text[s:e] for s, e in offsets]
         return Sentence(tokens, tags if spans is not None else None, self.path, line, text=text, offsets=offsets,
-                        record=record)
+                        record=record, fields=fields or None)
 
     def _covered(self, text: str, words: list[tuple[int, int]], line: int | None, record: str | None) -> None:
         """Given words must hold every character but whitespace: text outside them would be lost."""

@@ -377,6 +377,21 @@ def test_every_public_loader_keeps_the_demonstration_pool(generative_run, traine
         Tagger.load(directory, quantize="int8")
 
 
+def test_a_span_cut_by_a_long_sentences_chunks_stays_a_target_in_each_part(generative_run, monkeypatch):
+    """A gold span crossing a chunk edge was left out of both chunks' responses: the model was taught
+    to leave its words unlabelled."""
+    from lookright.data.sentence import Sentence
+    from lookright.methods.generative import prompt_features
+
+    tagger = Tagger.load(generative_run.output)
+    monkeypatch.setattr(tagger, "chunks", lambda words: [(0, 1), (1, len(words))])
+    words = ["Peter", "Blackburn", "visited", "Brussels"]
+    (first, second) = prompt_features(tagger, [Sentence(words)], [["B-PER", "I-PER", "O", "B-LOC"]], None)
+    want = [tagger.pieces.response(["Peter"], [Span(0, 1, "PER")], tagger.names),
+            tagger.pieces.response(words[1:], [Span(0, 1, "PER"), Span(2, 3, "LOC")], tagger.names)]
+    assert [f["labels"][-len(w):] for f, w in zip((first, second), want)] == want
+
+
 def test_a_missing_or_damaged_demonstration_pool_is_an_error_not_prompts_without_demonstrations(
     generative_run, tmp_path
 ):

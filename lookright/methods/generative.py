@@ -71,7 +71,8 @@ class ResponseCollator:
 def prompt_features(
     tagger: GenerativeTagger, sentences: list[Sentence], tags: list[list[str]], in_pool: dict[int, int] | None
 ) -> list[dict[str, list[int]]]:
-    """Prompt + response ids with the loss on the response only; long sentences cut into chunks.
+    """Prompt + response ids with the loss on the response only; long sentences cut into chunks, as
+    prediction cuts them (`GenerativeTagger.chunks`).
 
     `in_pool` maps a training sentence to its own entry in the demonstration pool, which its
     prompt must not show it.
@@ -81,7 +82,10 @@ def prompt_features(
         spans = tags_to_spans(sentence_tags, tagger.scheme)
         for a, b in tagger.chunks(sentence.tokens):
             words = sentence.tokens[a:b]
-            chunk_spans = [type(s)(s.start - a, s.end - a, s.label) for s in spans if a <= s.start and s.end <= b]
+            # a span the cut crosses keeps its part in each chunk, as prediction (which cuts alike) will see it;
+            # dropped, it taught the model to leave those words unlabelled
+            chunk_spans = [type(s)(max(s.start, a) - a, min(s.end, b) - a, s.label) for s in spans
+                           if s.start < b and a < s.end]
             exclude = in_pool.get(i) if in_pool is not None and (a, b) == (0, len(sentence.tokens)) else None
             prompt = tagger.tokenizer(tagger.prompt(words, exclude=exclude))["input_ids"]
             response = tagger.pieces.response(words, chunk_spans, tagger.names)

@@ -393,12 +393,15 @@ def test_a_span_cut_by_a_long_sentences_chunks_stays_a_target_in_each_part(gener
 
 
 def test_a_missing_or_damaged_demonstration_pool_is_an_error_not_prompts_without_demonstrations(
-    generative_run, tmp_path
+    generative_run, tmp_path, monkeypatch
 ):
     """A model directory copied without `demonstrations.jsonl` once loaded with an empty pool: every
-    prompt then showed none, unlike in training, and nothing said so."""
+    prompt then showed none, unlike in training, and nothing said so. Found before the model loads."""
     import shutil
 
+    import lookright.generative.tagger as generative_tagger
+
+    monkeypatch.setattr(generative_tagger, "load_model_dir", lambda *a, **k: pytest.fail("the model loaded first"))
     copy = Path(shutil.copytree(generative_run.output, tmp_path / "copy"))
     pool = copy / "demonstrations.jsonl"
     lines = pool.read_text(encoding="utf-8").splitlines(keepends=True)

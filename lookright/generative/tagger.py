@@ -72,8 +72,8 @@ class GenerativeTagger(Tagger):
         if decoding != "argmax":
             raise ModelError(f"decoding {decoding!r} applies to token classifiers: a generative model decodes "
                              "greedily under its span grammar (argmax)")
-        model, tokenizer, card = load_model_dir(directory, card=card, precision=scoring_precision(card, precision, device))
         pool = DemoPool.read(directory, card.generation.get("seed", 0), required=card.generation.get("demos", 0) > 0)
+        model, tokenizer, card = load_model_dir(directory, card=card, precision=scoring_precision(card, precision, device))
         return cls(model, tokenizer, card, pool=pool, token_budget=token_budget)
 
     def chunks(self, words: Sequence[str]) -> list[tuple[int, int]]:

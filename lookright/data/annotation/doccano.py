@@ -3,7 +3,8 @@
 A record is `{"text": ..., "label": [[start, end, type], ...]}` (older exports: `labels`; with
 relations enabled: `"entities": [{"start_offset", "end_offset", "label"}]`). A record without any
 of these keys is unlabeled; an empty list is a text with no spans. Other keys (`id`, `Comments`,
-metadata) are not read; `predict` writes them back beside its pre-annotations. Offsets are code points (doccano counts them in Python).
+metadata) are not read; `predict` writes them back beside its pre-annotations. Offsets are code
+points (doccano counts them in Python).
 """
 
 from __future__ import annotations

@@ -87,7 +87,7 @@ def predict(
                 tagger, items(), chunk_size=chunk_size, batch_size=batch_size, split_sentences=split_sentences
             )
             for item, tagged in stream:
-                writer.write(tagged, item.fields)
+                writer.write(tagged, fields=item.fields)
                 if item.line is not None:
                     progress.update(task, completed=item.line)
         writer.close()  # a full disk often shows only here, flushing the last results

@@ -86,9 +86,7 @@ def select(
         for record in selection.records:
             meta = {"uncertainty": record.uncertainty, "strategy": strategy, "index": record.index,
                     "line": lines[record.index]}
-            own = fields[record.index] or {}
-            writer.replaced.update(own.keys() & meta.keys())
-            writer.write(record.tagged, {**own, **meta})
+            writer.write(record.tagged, meta, fields=fields[record.index])
         writer.close()
     except BaseException:
         report_partial(writer, output)

@@ -49,6 +49,10 @@ class OutputWriter(ResultWriter, Protocol):
     replaced: Counter[str]
     unwritten: Counter[str]
 
+    def write(
+        self, tagged: TaggedText, meta: dict[str, Any] | None = None, fields: dict[str, Any] | None = None
+    ) -> None: ...
+
     def abort(self) -> Path | None: ...
 
 
@@ -137,13 +141,17 @@ class _Closing:
     def partial(self) -> Path | None:
         return partial_path(self.output) if self.output is not None else None
 
-    def write(self, tagged: TaggedText, meta: dict[str, Any] | None = None) -> None:
-        if meta and self.own is None:
-            self.unwritten.update(meta.keys())
-            meta = None
-        elif meta and self.own & meta.keys():
-            self.replaced.update(self.own & meta.keys())
-            meta = {k: v for k, v in meta.items() if k not in self.own}
+    def write(
+        self, tagged: TaggedText, meta: dict[str, Any] | None = None, fields: dict[str, Any] | None = None
+    ) -> None:
+        """`meta`: the caller's per-record fields (select's `uncertainty`...); `fields`: the input
+        record's own, which give way to the output's and the caller's fields of the same name."""
+        if fields and self.own is None:
+            self.unwritten.update(fields.keys())
+        elif fields:
+            taken = fields.keys() & (self.own | (meta or {}).keys())
+            self.replaced.update(taken)
+            meta = {**{k: v for k, v in fields.items() if k not in taken}, **(meta or {})}
         self.writer.write(tagged, meta)
         self.written += 1
 
